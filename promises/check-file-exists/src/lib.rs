@@ -1,0 +1,232 @@
+//! Checks the state of a path: it exists (as a given type), is absent, empty or
+//! not empty, and was modified recently enough.
+//!
+//! Replaces SlapOS's `check_file_state` plugin (states `absent`, `empty`,
+//! `not-empty`, with its `url` hint) and the `test -S socket` shell promises;
+//! `--max-age` covers log and backup freshness. The path is only `stat`ed
+//! (never opened, so a FIFO cannot block us); a hung mount is caught by the
+//! deadline.
+
+mod state;
+
+use std::ffi::OsString;
+use std::fmt;
+use std::io;
+use std::path::Path;
+use std::time::{Duration, SystemTime};
+
+use argh::FromArgs;
+use shared::args::{display_arg, os_arg, parse_seconds};
+use shared::{Common, Deadline, Failure, Promise, Report, Status, Usage};
+
+pub use state::{FileType, State};
+
+/// Checks the state of a path: that it exists (optionally as a given type), is
+/// absent, empty or not empty, and that it was modified recently enough.
+#[derive(FromArgs, Debug)]
+#[argh(
+    example = "{command_name} --path /srv/slapgrid/slappart3/var/run/mariadb.sock --type socket\n{command_name} --path var/log/backup.done --max-age 90000\n{command_name} --path etc/errors.log --state empty --hint 'content available at https://[::1]:8443/log'",
+    note = "Options also take the form --option=value. empty means a file of 0 bytes or a folder with no entries; empty and not-empty need the path to exist. Links are followed except for --type symlink.",
+    error_code(0, "OK: the path is in the expected state"),
+    error_code(
+        2,
+        "CRITICAL: it is not (missing, wrong type, (not) empty, too old, unreadable) or the check timed out"
+    ),
+    error_code(3, "UNKNOWN: bad usage")
+)]
+pub struct Args {
+    /// the path to check; relative paths start from the working folder (the partition, under slapgrid)
+    #[argh(option)]
+    pub path: String,
+
+    /// exists, absent, empty or not-empty (default: exists)
+    #[argh(option, default = "State::Exists")]
+    pub state: State,
+
+    /// any, file, dir, socket, fifo or symlink (default: any)
+    #[argh(option, default = "FileType::Any")]
+    pub r#type: FileType,
+
+    /// seconds since the last modification beyond which the check fails; fractions allowed (default: no limit)
+    #[argh(option, from_str_fn(parse_seconds))]
+    pub max_age: Option<Duration>,
+
+    /// text appended to a failure message, such as where to read more
+    #[argh(option)]
+    pub hint: Option<String>,
+
+    /// seconds the whole check may take; fractions allowed (default: 10)
+    #[argh(
+        option,
+        from_str_fn(parse_seconds),
+        default = "shared::DEFAULT_TIMEOUT"
+    )]
+    pub timeout: Duration,
+
+    /// print nothing on success
+    #[argh(switch, short = 'q')]
+    pub quiet: bool,
+
+    /// print the version and exit
+    #[argh(switch)]
+    pub version: bool,
+}
+
+/// The validated check.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    path: OsString,
+    shown: String,
+    state: State,
+    file_type: FileType,
+    max_age: Option<Duration>,
+    hint: Option<String>,
+}
+
+/// Why the path is not as expected. Every variant is CRITICAL.
+#[derive(Debug)]
+pub struct Error {
+    message: String,
+    hint: Option<String>,
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.hint {
+            Some(hint) => write!(f, "{}, {hint}", self.message),
+            None => f.write_str(&self.message),
+        }
+    }
+}
+
+impl Failure for Error {
+    fn status(&self) -> Status {
+        Status::Critical
+    }
+}
+
+impl Promise for Args {
+    type Plan = Plan;
+    type Error = Error;
+
+    fn common(&self) -> Common {
+        Common {
+            timeout: self.timeout,
+            quiet: self.quiet,
+        }
+    }
+
+    fn plan(self) -> Result<Plan, Usage> {
+        if self.path.is_empty() {
+            return Err(Usage::new("--path needs a path"));
+        }
+        if self.state == State::Absent && (self.r#type != FileType::Any || self.max_age.is_some()) {
+            return Err(Usage::new(
+                "--state absent takes neither --type nor --max-age",
+            ));
+        }
+        Ok(Plan {
+            path: os_arg(&self.path),
+            shown: display_arg(&self.path),
+            state: self.state,
+            file_type: self.r#type,
+            max_age: self.max_age,
+            hint: self.hint.filter(|h| !h.is_empty()),
+        })
+    }
+
+    fn execute(plan: Plan, deadline: &Deadline) -> Result<Report, Error> {
+        deadline.set_stage(&plan.shown, "reading its status (hung file system?)");
+        let fail = |message: String| Error {
+            message,
+            hint: plan.hint.clone(),
+        };
+        let path = Path::new(&plan.path);
+        let shown = &plan.shown;
+        let metadata = if plan.file_type == FileType::Symlink {
+            path.symlink_metadata()
+        } else {
+            path.metadata()
+        };
+        let metadata = match (metadata, plan.state) {
+            (Err(e), State::Absent) if e.kind() == io::ErrorKind::NotFound => {
+                return Ok(Report::ok(format!("{shown} is absent, as expected")));
+            }
+            (Err(e), _) if e.kind() == io::ErrorKind::NotFound => {
+                return Err(fail(format!(
+                    "{shown} does not exist, expected {}",
+                    plan.expected()
+                )));
+            }
+            (Err(e), _) => {
+                return Err(fail(format!(
+                    "{shown} cannot be checked: {}",
+                    state::describe(&e)
+                )));
+            }
+            (Ok(m), State::Absent) => {
+                let found = FileType::of(&m.file_type());
+                return Err(fail(format!(
+                    "{shown} exists ({found}), expected it to be absent"
+                )));
+            }
+            (Ok(m), _) => m,
+        };
+        let found = FileType::of(&metadata.file_type());
+        if !plan.file_type.accepts(found) {
+            return Err(fail(format!(
+                "{shown} is {}, expected {}",
+                found.with_article(),
+                plan.expected()
+            )));
+        }
+        let size = state::Size::of(path, &metadata)
+            .map_err(|e| fail(format!("{shown} cannot be listed: {}", state::describe(&e))))?;
+        match (plan.state, size.is_empty()) {
+            (State::Empty, false) => {
+                return Err(fail(format!(
+                    "{shown} is not empty ({size}), expected it to be empty"
+                )));
+            }
+            (State::NotEmpty, true) => {
+                return Err(fail(format!("{shown} is empty, expected it not to be")));
+            }
+            _ => {}
+        }
+        let age = metadata
+            .modified()
+            .ok()
+            .map(|m| SystemTime::now().duration_since(m).unwrap_or_default());
+        if let (Some(max_age), Some(age)) = (plan.max_age, age) {
+            if age > max_age {
+                return Err(fail(format!(
+                    "{shown} was modified {} ago, expected at most {} ago",
+                    state::format_age(age),
+                    state::format_age(max_age)
+                )));
+            }
+        }
+        let fresh = match (plan.max_age, age) {
+            (Some(_), Some(age)) => format!(", modified {} ago", state::format_age(age)),
+            _ => String::new(),
+        };
+        Ok(Report::ok(format!(
+            "{shown} {} ({found}, {size}{fresh})",
+            plan.state.verb()
+        )))
+    }
+}
+
+impl Plan {
+    /// What was expected, for failure messages: "a socket", "it to exist".
+    fn expected(&self) -> String {
+        match (self.file_type, self.state) {
+            (FileType::Any, State::Exists) => "it to exist".to_owned(),
+            (FileType::Any, State::Empty) => "it to exist and be empty".to_owned(),
+            (FileType::Any, _) => "it to exist and not be empty".to_owned(),
+            (t, State::Empty) => format!("an empty {t}"),
+            (t, State::NotEmpty) => format!("a non-empty {t}"),
+            (t, _) => t.with_article(),
+        }
+    }
+}

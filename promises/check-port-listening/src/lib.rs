@@ -1,0 +1,289 @@
+//! Checks that something accepts connections: a TCP port, a Unix socket or a
+//! Linux abstract socket. It connects, sends nothing and closes at once.
+//!
+//! Replaces SlapOS's `check_port_listening` recipe and `check_socket_listening`
+//! plugin. Unlike the plugin (first address only) and like the recipe, every
+//! resolved address is tried: `localhost` resolving to `::1` first while the
+//! service listens on 127.0.0.1 only is the classic false alarm.
+
+mod target;
+
+use std::fmt;
+use std::io;
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::time::{Duration, Instant};
+
+use argh::FromArgs;
+use shared::args::{display_arg, format_millis, os_arg, parse_seconds};
+use shared::{Common, Deadline, Failure, Promise, Report, Status, Usage};
+use socket2::{Domain, SockAddr, Socket, Type};
+
+pub use target::{Family, Target, parse_port};
+
+/// Checks that a TCP port, a Unix socket or a Linux abstract socket accepts
+/// connections. Connects, sends nothing, closes at once. Every address a host
+/// name resolves to is tried until one accepts.
+#[derive(FromArgs, Debug)]
+#[argh(
+    example = "{command_name} --port 8080\n{command_name} --host ::1 --port 5432 --timeout 2\n{command_name} --unix-socket /srv/slapgrid/slappart3/var/run/mariadb.sock",
+    note = "Options also take the form --option=value. A host name that does not resolve is CRITICAL. Each address gets an equal share of the time left, so one that never answers cannot starve the others.",
+    error_code(0, "OK: the socket accepts connections"),
+    error_code(2, "CRITICAL: refused, unreachable, unresolvable or timed out"),
+    error_code(3, "UNKNOWN: bad usage")
+)]
+pub struct Args {
+    /// host name or IP address: IPv4, IPv6 bare (::1) or bracketed ([::1]) (default: localhost)
+    #[argh(option)]
+    pub host: Option<String>,
+
+    /// TCP port, 1 to 65535 (required unless --unix-socket or --abstract)
+    #[argh(option, from_str_fn(parse_port))]
+    pub port: Option<u16>,
+
+    /// only try IPv4 addresses
+    #[argh(switch, short = '4')]
+    pub ipv4: bool,
+
+    /// only try IPv6 addresses
+    #[argh(switch, short = '6')]
+    pub ipv6: bool,
+
+    /// path of a Unix socket to connect to, instead of a TCP port
+    #[argh(option, arg_name = "path")]
+    pub unix_socket: Option<String>,
+
+    /// name of a Linux abstract socket (without the leading @ or NUL), instead of a TCP port
+    #[argh(option, arg_name = "name")]
+    pub r#abstract: Option<String>,
+
+    /// seconds the whole check may take, resolution included; fractions allowed (default: 10)
+    #[argh(
+        option,
+        from_str_fn(parse_seconds),
+        default = "shared::DEFAULT_TIMEOUT"
+    )]
+    pub timeout: Duration,
+
+    /// print nothing on success
+    #[argh(switch, short = 'q')]
+    pub quiet: bool,
+
+    /// print the version and exit
+    #[argh(switch)]
+    pub version: bool,
+}
+
+/// What the check found wrong.
+#[derive(Debug)]
+pub enum Error {
+    /// The host name did not resolve.
+    Resolve {
+        target: String,
+        host: String,
+        error: io::Error,
+    },
+    /// The name resolved, but not to an address of the family asked for.
+    NoAddress {
+        target: String,
+        host: String,
+        family: Family,
+    },
+    /// Every address failed; what happened at each.
+    Connect {
+        target: String,
+        attempts: Vec<String>,
+    },
+    /// The deadline passed before an address answered.
+    Timeout(String),
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Resolve {
+                target,
+                host,
+                error,
+            } => {
+                write!(
+                    f,
+                    "{target} is not reachable: cannot resolve {host}: {}",
+                    describe(error)
+                )
+            }
+            Error::NoAddress {
+                target,
+                host,
+                family,
+            } => {
+                write!(
+                    f,
+                    "{target} is not reachable: {host} has no {family} address"
+                )
+            }
+            Error::Connect { target, attempts } => {
+                write!(f, "{target} is not listening: {}", attempts.join(", "))
+            }
+            Error::Timeout(message) => f.write_str(message),
+        }
+    }
+}
+
+impl Failure for Error {
+    fn status(&self) -> Status {
+        Status::Critical
+    }
+}
+
+impl Promise for Args {
+    type Plan = Target;
+    type Error = Error;
+
+    fn common(&self) -> Common {
+        Common {
+            timeout: self.timeout,
+            quiet: self.quiet,
+        }
+    }
+
+    fn plan(self) -> Result<Target, Usage> {
+        let family = match (self.ipv4, self.ipv6) {
+            (true, true) => return Err(Usage::new("-4 and -6 exclude each other")),
+            (true, false) => Some(Family::V4),
+            (false, true) => Some(Family::V6),
+            (false, false) => None,
+        };
+        let tcp_given = self.host.is_some() || self.port.is_some() || family.is_some();
+        match (self.unix_socket, self.r#abstract) {
+            (Some(_), Some(_)) => Err(Usage::new(
+                "--unix-socket and --abstract exclude each other",
+            )),
+            (Some(_), None) | (None, Some(_)) if tcp_given => Err(Usage::new(
+                "--unix-socket and --abstract exclude --host, --port, -4 and -6",
+            )),
+            (Some(path), None) => Target::unix(os_arg(&path), &display_arg(&path)),
+            (None, Some(name)) => Target::abstract_name(&os_arg(&name), &display_arg(&name)),
+            (None, None) => {
+                let port = self.port.ok_or_else(|| {
+                    Usage::new(
+                        "one of --port, --unix-socket or --abstract is required (see --help)",
+                    )
+                })?;
+                Target::tcp(self.host.as_deref().unwrap_or("localhost"), port, family)
+            }
+        }
+    }
+
+    fn execute(target: Target, deadline: &Deadline) -> Result<Report, Error> {
+        match target {
+            Target::Tcp { host, port, family } => check_tcp(&host, port, family, deadline),
+            Target::Unix { address, shown } => check_unix(&address, &shown, deadline),
+        }
+    }
+}
+
+fn check_tcp(
+    host: &str,
+    port: u16,
+    family: Option<Family>,
+    deadline: &Deadline,
+) -> Result<Report, Error> {
+    let target = target::tcp_name(host, port);
+    deadline.set_stage(&target, &format!("resolving {host}"));
+    let resolved = (host, port)
+        .to_socket_addrs()
+        .map_err(|error| Error::Resolve {
+            target: target.clone(),
+            host: host.to_owned(),
+            error,
+        })?;
+    let addresses: Vec<SocketAddr> = resolved
+        .filter(|a| family.is_none_or(|f| f.matches(a)))
+        .collect();
+    if addresses.is_empty() {
+        let family = family.unwrap_or(Family::V4);
+        return Err(Error::NoAddress {
+            target,
+            host: host.to_owned(),
+            family,
+        });
+    }
+    let mut attempts = Vec::with_capacity(addresses.len());
+    let mut last_timed_out = false;
+    for (i, address) in addresses.iter().enumerate() {
+        deadline.set_stage(&target, &format!("connecting to {address}"));
+        // An equal share of what is left: an address that never answers leaves
+        // time for the ones after it.
+        let share = deadline.remaining() / u32::try_from(addresses.len() - i).unwrap_or(u32::MAX);
+        let started = Instant::now();
+        match connect(
+            &SockAddr::from(*address),
+            Domain::for_address(*address),
+            share,
+        ) {
+            Ok(()) => return Ok(listening(&target, &address.to_string(), started)),
+            Err(error) => {
+                last_timed_out = error.kind() == io::ErrorKind::TimedOut;
+                attempts.push(format!("{address} {}", describe(&error)));
+            }
+        }
+    }
+    // The last attempt had all the time left: the deadline is what ended the check.
+    if last_timed_out {
+        return Err(Error::Timeout(match addresses.as_slice() {
+            [only] => deadline.timed_out(&target, &format!("connecting to {only}")),
+            _ => format!(
+                "{}: {}",
+                deadline.timed_out(&target, ""),
+                attempts.join(", ")
+            ),
+        }));
+    }
+    Err(Error::Connect { target, attempts })
+}
+
+fn check_unix(address: &SockAddr, shown: &str, deadline: &Deadline) -> Result<Report, Error> {
+    deadline.set_stage(shown, "connecting");
+    let started = Instant::now();
+    let budget = deadline.remaining();
+    match connect(address, Domain::UNIX, budget) {
+        Ok(()) => Ok(listening(shown, "", started)),
+        Err(error) if error.kind() == io::ErrorKind::TimedOut => {
+            Err(Error::Timeout(deadline.timed_out(shown, "connecting")))
+        }
+        Err(error) => Err(Error::Connect {
+            target: shown.to_owned(),
+            attempts: vec![describe(&error)],
+        }),
+    }
+}
+
+/// Opens a stream socket to `address` and closes it at once.
+fn connect(address: &SockAddr, domain: Domain, budget: Duration) -> io::Result<()> {
+    if budget.is_zero() {
+        return Err(io::ErrorKind::TimedOut.into());
+    }
+    let socket = Socket::new(domain, Type::STREAM.cloexec(), None)?;
+    socket.connect_timeout(address, budget)
+}
+
+fn listening(target: &str, address: &str, started: Instant) -> Report {
+    let elapsed = format_millis(started.elapsed());
+    if address.is_empty() {
+        Report::ok(format!("{target} is listening (connected in {elapsed})"))
+    } else {
+        Report::ok(format!(
+            "{target} is listening ({address} accepted in {elapsed})"
+        ))
+    }
+}
+
+/// What a resolution or connection attempt ran into, in a few words.
+fn describe(error: &io::Error) -> String {
+    match error.kind() {
+        io::ErrorKind::ConnectionRefused => "connection refused".to_owned(),
+        io::ErrorKind::TimedOut => "timed out".to_owned(),
+        io::ErrorKind::NotFound => "no such socket".to_owned(),
+        _ => shared::report::describe_io(error),
+    }
+}

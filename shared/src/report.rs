@@ -1,0 +1,215 @@
+//! The one line a promise prints.
+//!
+//! slapgrid merges stdout and stderr, decodes them strictly as UTF-8 and parses
+//! anything shaped like its own log records, so a promise prints exactly one
+//! line: valid UTF-8, no control characters, bounded in length, starting with the
+//! status word (which also means it can never look like a log record). Success
+//! goes to stdout, everything else to stderr.
+//!
+//! The deadline's watchdog thread may want to report while the check is still
+//! running; a process-wide lock makes sure only the first of them prints.
+
+use std::io::Write;
+use std::process::ExitCode;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+use crate::status::Status;
+
+/// The longest message we print, in characters (slapgrid keeps 5000).
+pub const MAX_MESSAGE_CHARS: usize = 1000;
+
+/// Whether the one line has been printed already.
+static PRINTED: Mutex<bool> = Mutex::new(false);
+
+/// A successful verdict: OK, or WARNING for an opt-in soft threshold.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Report {
+    /// `Ok` or `Warning`.
+    pub status: Status,
+    /// What was checked and what was found, without the status word.
+    pub message: String,
+}
+
+impl Report {
+    /// The service works.
+    pub fn ok(message: impl Into<String>) -> Report {
+        Report {
+            status: Status::Ok,
+            message: message.into(),
+        }
+    }
+
+    /// The service works but crossed a soft threshold.
+    pub fn warning(message: impl Into<String>) -> Report {
+        Report {
+            status: Status::Warning,
+            message: message.into(),
+        }
+    }
+
+    /// Prints the line (unless `quiet` and OK) and returns the exit code.
+    pub fn emit(&self, quiet: bool) -> ExitCode {
+        emit(
+            self.status,
+            &self.message,
+            quiet && self.status == Status::Ok,
+        )
+    }
+}
+
+/// Prints `STATUS: message` once, on stdout for OK and stderr otherwise.
+pub fn emit(status: Status, message: &str, silent: bool) -> ExitCode {
+    let mut printed = claim();
+    if !*printed {
+        *printed = true;
+        if !silent {
+            print_line(status, message);
+        }
+    }
+    status.into()
+}
+
+/// Prints `STATUS: message` and exits at once, unless the line is already out.
+///
+/// For the watchdog thread: the lock is held until the process is gone, so the
+/// main thread can neither print a second line nor exit with another code.
+pub fn emit_and_exit(status: Status, message: &str) {
+    let mut printed = claim();
+    if *printed {
+        return;
+    }
+    *printed = true;
+    print_line(status, message);
+    std::process::exit(status as i32);
+}
+
+/// Prints `--help` or `--version` text on stdout and exits 0.
+pub fn info(text: &str) -> ExitCode {
+    let _ = writeln!(std::io::stdout().lock(), "{}", text.trim_end());
+    ExitCode::SUCCESS
+}
+
+fn claim() -> MutexGuard<'static, bool> {
+    PRINTED.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn print_line(status: Status, message: &str) {
+    let line = format!(
+        "{}: {}\n",
+        status.label(),
+        sanitize(message, MAX_MESSAGE_CHARS)
+    );
+    // A closed pipe must not turn a verdict into a panic: the exit code still counts.
+    let _ = if status == Status::Ok {
+        std::io::stdout().lock().write_all(line.as_bytes())
+    } else {
+        std::io::stderr().lock().write_all(line.as_bytes())
+    };
+}
+
+/// Makes text safe for the report line: control and invisible formatting
+/// characters become spaces, runs of white space fold into one, and the result
+/// is cut to `max_chars` characters (ending in `…` when cut).
+#[must_use]
+pub fn sanitize(text: &str, max_chars: usize) -> String {
+    let mut out = String::with_capacity(text.len().min(max_chars * 4));
+    let mut count = 0;
+    let mut pending_space = false;
+    for c in text.chars() {
+        if c.is_whitespace() || is_unsafe(c) {
+            pending_space = count > 0;
+            continue;
+        }
+        let needed = usize::from(pending_space) + 1;
+        if count + needed > max_chars {
+            truncate_with_ellipsis(&mut out, max_chars);
+            return out;
+        }
+        if pending_space {
+            out.push(' ');
+            pending_space = false;
+        }
+        out.push(c);
+        count += needed;
+    }
+    out
+}
+
+/// [`sanitize`] for bytes a peer sent: invalid UTF-8 becomes U+FFFD first.
+#[must_use]
+pub fn sanitize_bytes(bytes: &[u8], max_chars: usize) -> String {
+    sanitize(&String::from_utf8_lossy(bytes), max_chars)
+}
+
+/// An OS error as a message fragment: `permission denied`, `name or service not
+/// known`, without the `(os error N)` tail or the lookup prefix std adds.
+#[must_use]
+pub fn describe_io(error: &std::io::Error) -> String {
+    let full = error.to_string();
+    let text = full.split(" (os error").next().unwrap_or(&full);
+    let text = text
+        .strip_prefix("failed to lookup address information: ")
+        .unwrap_or(text);
+    let mut text = text.to_owned();
+    // ASCII only: Unicode case tables would cost the static binaries kilobytes.
+    if let Some(first) = text.get_mut(..1) {
+        first.make_ascii_lowercase();
+    }
+    text
+}
+
+/// Control characters, and the invisible ones that reorder or hide text.
+fn is_unsafe(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{200B}'..='\u{200F}' | '\u{2028}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}')
+}
+
+fn truncate_with_ellipsis(out: &mut String, max_chars: usize) {
+    let keep = max_chars.saturating_sub(1);
+    if let Some((index, _)) = out.char_indices().nth(keep) {
+        out.truncate(index);
+    }
+    let trimmed = out.trim_end().len();
+    out.truncate(trimmed);
+    out.push('…');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_become_single_spaces() {
+        assert_eq!(sanitize("a\r\n\tb\x1b[31mc\u{7f}d", 100), "a b [31mc d");
+        assert_eq!(sanitize("\n  lead and trail \n", 100), "lead and trail");
+    }
+
+    #[test]
+    fn bidi_and_line_separators_are_removed() {
+        assert_eq!(sanitize("x\u{202E}y\u{2028}z\u{FEFF}", 100), "x y z");
+    }
+
+    #[test]
+    fn long_text_is_cut_with_an_ellipsis_on_a_char_boundary() {
+        let cut = sanitize(&"é".repeat(50), 10);
+        assert_eq!(cut.chars().count(), 10);
+        assert!(cut.ends_with('…'));
+        assert_eq!(sanitize("abcdef", 6), "abcdef");
+        assert_eq!(sanitize("abc defg", 6), "abc d…");
+    }
+
+    #[test]
+    fn io_errors_lose_their_code_and_capital() {
+        let error = std::io::Error::from_raw_os_error(13);
+        assert_eq!(describe_io(&error), "permission denied");
+        let error = std::io::Error::other(
+            "failed to lookup address information: Name or service not known",
+        );
+        assert_eq!(describe_io(&error), "name or service not known");
+    }
+
+    #[test]
+    fn invalid_utf8_is_replaced() {
+        assert_eq!(sanitize_bytes(b"ok\xff\xfe!", 100), "ok\u{FFFD}\u{FFFD}!");
+    }
+}

@@ -1,0 +1,280 @@
+//! check-file-exists against real files, folders, sockets, FIFOs and links.
+
+use std::ffi::OsString;
+use std::fs::{self, File};
+use std::os::unix::ffi::OsStringExt;
+use std::os::unix::fs::symlink;
+use std::time::{Duration, SystemTime};
+
+use crate::util::{listen, run, run_in, temp_dir};
+
+const BIN: &str = "check-file-exists";
+
+fn s(path: &std::path::Path) -> String {
+    path.display().to_string()
+}
+
+#[test]
+fn existing_file_and_folder_are_ok() {
+    let dir = temp_dir("exists");
+    let file = dir.join("f");
+    fs::write(&file, "hello").unwrap();
+    run(BIN, ["--path", &s(&file)]).expect(0, &format!("OK: {} exists (file, 5 bytes)", s(&file)));
+    run(BIN, ["--path", &s(&dir), "--type", "dir"])
+        .expect(0, &format!("OK: {} exists (folder, has entries)", s(&dir)));
+    run(BIN, ["--path", &s(&file), "--type=file", "--quiet"]).expect_silent(0);
+}
+
+#[test]
+fn missing_path_is_critical_and_says_what_was_expected() {
+    let dir = temp_dir("missing");
+    let missing = s(&dir.join("nope"));
+    run(BIN, ["--path", &missing]).expect(
+        2,
+        &format!("CRITICAL: {missing} does not exist, expected it to exist"),
+    );
+    run(BIN, ["--path", &missing, "--type", "socket"]).expect(
+        2,
+        &format!("CRITICAL: {missing} does not exist, expected a socket"),
+    );
+    run(BIN, ["--path", &missing, "--state", "empty"]).expect(
+        2,
+        &format!("CRITICAL: {missing} does not exist, expected it to exist and be empty"),
+    );
+    run(
+        BIN,
+        ["--path", &missing, "--state", "not-empty", "--type", "file"],
+    )
+    .expect(
+        2,
+        &format!("CRITICAL: {missing} does not exist, expected a non-empty file"),
+    );
+}
+
+#[test]
+fn types_socket_fifo_symlink_and_mismatch() {
+    let dir = temp_dir("types");
+    let sock = dir.join("s.sock");
+    let _listener = listen::unix(&sock);
+    run(BIN, ["--path", &s(&sock), "--type", "socket"])
+        .expect(0, &format!("OK: {} exists (socket, 0 bytes)", s(&sock)));
+    run(BIN, ["--path", &s(&sock), "--type", "file"]).expect(
+        2,
+        &format!("CRITICAL: {} is a socket, expected a file", s(&sock)),
+    );
+    let fifo = dir.join("pipe");
+    let status = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo");
+    assert!(status.success());
+    // A FIFO without a writer: opening it would block; we only stat it.
+    run(
+        BIN,
+        [
+            "--path",
+            &s(&fifo),
+            "--type",
+            "fifo",
+            "--state",
+            "empty",
+            "--timeout",
+            "2",
+        ],
+    )
+    .expect(
+        0,
+        &format!("OK: {} exists and is empty (fifo, 0 bytes)", s(&fifo)),
+    );
+    run(BIN, ["--path", &s(&dir), "--type", "file"]).expect(
+        2,
+        &format!("CRITICAL: {} is a folder, expected a file", s(&dir)),
+    );
+}
+
+#[test]
+fn links_are_followed_except_for_symlink_type() {
+    let dir = temp_dir("links");
+    let target = dir.join("target");
+    fs::write(&target, "abc").unwrap();
+    let link = dir.join("link");
+    symlink(&target, &link).unwrap();
+    let dangling = dir.join("dangling");
+    symlink(dir.join("gone"), &dangling).unwrap();
+    run(BIN, ["--path", &s(&link), "--type", "file"])
+        .expect(0, &format!("OK: {} exists (file, 3 bytes)", s(&link)));
+    run(BIN, ["--path", &s(&link), "--type", "symlink"]).expect_parts(
+        0,
+        &format!("OK: {} exists (symlink, ", s(&link)),
+        &[],
+    );
+    run(BIN, ["--path", &s(&dangling), "--type", "symlink"]).expect_parts(
+        0,
+        &format!("OK: {} exists (symlink", s(&dangling)),
+        &[],
+    );
+    run(BIN, ["--path", &s(&dangling)]).expect(
+        2,
+        &format!(
+            "CRITICAL: {} does not exist, expected it to exist",
+            s(&dangling)
+        ),
+    );
+    run(BIN, ["--path", &s(&target), "--type", "symlink"]).expect(
+        2,
+        &format!("CRITICAL: {} is a file, expected a symlink", s(&target)),
+    );
+}
+
+#[test]
+fn absent_state() {
+    let dir = temp_dir("absent");
+    let file = dir.join("lock");
+    let shown = s(&file);
+    run(BIN, ["--path", &shown, "--state", "absent"])
+        .expect(0, &format!("OK: {shown} is absent, as expected"));
+    File::create(&file).unwrap();
+    run(BIN, ["--path", &shown, "--state", "absent"]).expect(
+        2,
+        &format!("CRITICAL: {shown} exists (file), expected it to be absent"),
+    );
+    run(
+        BIN,
+        ["--path", &shown, "--state", "absent", "--type", "file"],
+    )
+    .expect(
+        3,
+        "UNKNOWN: --state absent takes neither --type nor --max-age",
+    );
+}
+
+#[test]
+fn empty_and_not_empty_for_files_and_folders() {
+    let dir = temp_dir("empty");
+    let file = dir.join("errors.log");
+    let shown = s(&file);
+    File::create(&file).unwrap();
+    run(BIN, ["--path", &shown, "--state", "empty"]).expect(
+        0,
+        &format!("OK: {shown} exists and is empty (file, 0 bytes)"),
+    );
+    run(BIN, ["--path", &shown, "--state", "not-empty"]).expect(
+        2,
+        &format!("CRITICAL: {shown} is empty, expected it not to be"),
+    );
+    fs::write(&file, "boom\n").unwrap();
+    run(BIN, ["--path", &shown, "--state", "empty"]).expect(
+        2,
+        &format!("CRITICAL: {shown} is not empty (5 bytes), expected it to be empty"),
+    );
+    run(BIN, ["--path", &shown, "--state", "not-empty"]).expect(
+        0,
+        &format!("OK: {shown} exists and is not empty (file, 5 bytes)"),
+    );
+    let sub = dir.join("queue");
+    fs::create_dir(&sub).unwrap();
+    run(
+        BIN,
+        ["--path", &s(&sub), "--state", "empty", "--type", "dir"],
+    )
+    .expect(
+        0,
+        &format!("OK: {} exists and is empty (folder, no entries)", s(&sub)),
+    );
+    File::create(sub.join("job")).unwrap();
+    run(BIN, ["--path", &s(&sub), "--state", "empty"]).expect(
+        2,
+        &format!(
+            "CRITICAL: {} is not empty (has entries), expected it to be empty",
+            s(&sub)
+        ),
+    );
+}
+
+#[test]
+fn hint_is_appended_to_failures_only() {
+    let dir = temp_dir("hint");
+    let file = dir.join("errors.log");
+    fs::write(&file, "x").unwrap();
+    let shown = s(&file);
+    let hint = "content available at https://[::1]:8443/log";
+    run(BIN, ["--path", &shown, "--state", "empty", "--hint", hint]).expect(
+        2,
+        &format!("CRITICAL: {shown} is not empty (1 byte), expected it to be empty, {hint}"),
+    );
+    run(BIN, ["--path", &shown, "--hint", hint])
+        .expect(0, &format!("OK: {shown} exists (file, 1 byte)"));
+}
+
+#[test]
+fn max_age_judges_the_modification_time() {
+    let dir = temp_dir("age");
+    let file = dir.join("backup.done");
+    let handle = File::create(&file).unwrap();
+    handle
+        .set_modified(SystemTime::now() - Duration::from_secs(2 * 3600 + 300))
+        .unwrap();
+    let shown = s(&file);
+    run(BIN, ["--path", &shown, "--max-age", "3600"]).expect(
+        2,
+        &format!("CRITICAL: {shown} was modified 2 h 5 min ago, expected at most 1 h 0 min ago"),
+    );
+    run(BIN, ["--path", &shown, "--max-age", "90000"]).expect(
+        0,
+        &format!("OK: {shown} exists (file, 0 bytes, modified 2 h 5 min ago)"),
+    );
+    handle.set_modified(SystemTime::now()).unwrap();
+    run(BIN, ["--path", &shown, "--max-age", "60"]).expect_parts(
+        0,
+        &format!("OK: {shown} exists (file, 0 bytes, modified "),
+        &[],
+    );
+}
+
+#[test]
+fn relative_paths_start_from_the_working_folder() {
+    let dir = temp_dir("relative");
+    fs::write(dir.join("here"), "").unwrap();
+    run_in(BIN, ["--path", "here"], Some(&dir)).expect(0, "OK: here exists (file, 0 bytes)");
+    run_in(BIN, ["--path", "there"], Some(&dir))
+        .expect(2, "CRITICAL: there does not exist, expected it to exist");
+}
+
+#[test]
+fn non_utf8_paths_work_and_show_lossily() {
+    let dir = temp_dir("non-utf8");
+    let mut raw = dir.clone().into_os_string().into_vec();
+    raw.extend_from_slice(b"/caf\xe9");
+    let path = OsString::from_vec(raw);
+    fs::write(&path, "").unwrap();
+    let shown = format!("{}/caf\u{FFFD}", s(&dir));
+    run(BIN, [OsString::from("--path"), path.clone()])
+        .expect(0, &format!("OK: {shown} exists (file, 0 bytes)"));
+    fs::remove_file(&path).unwrap();
+    run(BIN, [OsString::from("--path"), path]).expect(
+        2,
+        &format!("CRITICAL: {shown} does not exist, expected it to exist"),
+    );
+}
+
+#[test]
+fn bad_states_types_and_ages_are_usage_errors() {
+    run(BIN, ["--path", "x", "--state", "full"]).expect(
+        3,
+        "UNKNOWN: Error parsing option '--state' with value 'full': expected exists, absent, empty or not-empty, got 'full' (see --help)",
+    );
+    run(BIN, ["--path", "x", "--type", "directory"]).expect(
+        3,
+        "UNKNOWN: Error parsing option '--type' with value 'directory': expected any, file, dir, socket, fifo or symlink, got 'directory' (see --help)",
+    );
+    run(BIN, ["--path", "x", "--max-age", "-5"]).expect_parts(
+        3,
+        "UNKNOWN: Error parsing option '--max-age' with value '-5'",
+        &[],
+    );
+    run(BIN, ["--path", ""]).expect(3, "UNKNOWN: --path needs a path");
+    run(BIN, ["--state", "empty"]).expect(
+        3,
+        "UNKNOWN: Required options not provided: --path (see --help)",
+    );
+}

@@ -1,0 +1,263 @@
+//! check-port-listening against real listeners.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::time::Duration;
+
+use crate::util::{listen, run, temp_dir};
+
+const BIN: &str = "check-port-listening";
+
+#[test]
+fn ipv4_listener_is_ok() {
+    let listener = listen::tcp4();
+    let port = listener.local_addr().unwrap().port();
+    let p = port.to_string();
+    run(BIN, ["--host", "127.0.0.1", "--port", &p]).expect_parts(
+        0,
+        &format!("OK: 127.0.0.1:{port} is listening (127.0.0.1:{port} accepted in "),
+        &[" ms)"],
+    );
+}
+
+#[test]
+fn default_host_is_localhost() {
+    let listener = listen::tcp4();
+    let port = listener.local_addr().unwrap().port();
+    run(BIN, [format!("--port={port}")]).expect_parts(
+        0,
+        &format!("OK: localhost:{port} is listening ("),
+        &[],
+    );
+}
+
+#[test]
+fn ipv6_bare_and_bracketed() {
+    let Some(listener) = listen::tcp6() else {
+        return;
+    };
+    let port = listener.local_addr().unwrap().port().to_string();
+    for host in ["::1", "[::1]"] {
+        run(BIN, ["--host", host, "--port", &port, "-6"]).expect_parts(
+            0,
+            &format!("OK: [::1]:{port} is listening ([::1]:{port} accepted in "),
+            &[],
+        );
+    }
+}
+
+#[test]
+fn refused_port_is_critical_and_names_the_address() {
+    let port = listen::closed_port();
+    run(BIN, ["--host", "127.0.0.1", "--port", &port.to_string()]).expect(
+        2,
+        &format!(
+            "CRITICAL: 127.0.0.1:{port} is not listening: 127.0.0.1:{port} connection refused"
+        ),
+    );
+}
+
+#[test]
+fn refused_ipv6_port_is_critical() {
+    let Some(listener) = listen::tcp6() else {
+        return;
+    };
+    let port = listener.local_addr().unwrap().port();
+    drop(listener);
+    run(BIN, ["--host", "::1", "--port", &port.to_string()]).expect(
+        2,
+        &format!("CRITICAL: [::1]:{port} is not listening: [::1]:{port} connection refused"),
+    );
+}
+
+#[test]
+fn unresolvable_name_is_critical_not_usage() {
+    let out = run(BIN, ["--host", "no-such-host.invalid", "--port", "80"]);
+    out.expect_parts(
+        2,
+        "CRITICAL: no-such-host.invalid:80 is not reachable: cannot resolve no-such-host.invalid: ",
+        &[],
+    );
+}
+
+#[test]
+fn family_restriction_finds_no_address() {
+    // 127.0.0.1 as a name resolves only to IPv4; asking for IPv6 of a literal is usage.
+    run(BIN, ["--host", "127.0.0.1", "--port", "80", "-6"]).expect(
+        3,
+        "UNKNOWN: --host 127.0.0.1 is not an IPv6 address, but -6 was given",
+    );
+    run(BIN, ["--host", "::1", "--port", "80", "-4"]).expect(
+        3,
+        "UNKNOWN: --host ::1 is not an IPv4 address, but -4 was given",
+    );
+    run(BIN, ["--port", "80", "-4", "-6"]).expect(3, "UNKNOWN: -4 and -6 exclude each other");
+}
+
+#[test]
+fn full_accept_queue_times_out_on_the_deadline() {
+    let Some(queue) = listen::full_queue(IpAddr::V4(Ipv4Addr::LOCALHOST)) else {
+        panic!("cannot fill a queue")
+    };
+    let port = queue.address.port();
+    let out = run(
+        BIN,
+        [
+            "--host",
+            "127.0.0.1",
+            "--port",
+            &port.to_string(),
+            "--timeout",
+            "0.5",
+        ],
+    );
+    out.expect_parts(
+        2,
+        &format!("CRITICAL: 127.0.0.1:{port} "),
+        &["timed out after 0.5 s"],
+    );
+    out.within(Duration::from_millis(1500));
+    assert!(
+        out.elapsed >= Duration::from_millis(450),
+        "ended before the deadline\n{out}"
+    );
+}
+
+#[test]
+fn full_ipv6_accept_queue_times_out_too() {
+    let Some(queue) = listen::full_queue(IpAddr::V6(Ipv6Addr::LOCALHOST)) else {
+        eprintln!("SKIP: ::1 is not available here; IPv6 case not run");
+        return;
+    };
+    let port = queue.address.port();
+    let out = run(
+        BIN,
+        [
+            "--host",
+            "[::1]",
+            "--port",
+            &port.to_string(),
+            "--timeout=0.3",
+        ],
+    );
+    out.expect_parts(
+        2,
+        &format!("CRITICAL: [::1]:{port} "),
+        &["timed out after 0.3 s"],
+    );
+    out.within(Duration::from_millis(1300));
+}
+
+#[test]
+fn unix_socket_listening_missing_and_not_a_socket() {
+    let dir = temp_dir("unix");
+    let path = dir.join("service.sock");
+    let shown = path.display().to_string();
+    let _listener = listen::unix(&path);
+    run(BIN, ["--unix-socket", &shown]).expect_parts(
+        0,
+        &format!("OK: unix socket {shown} is listening (connected in "),
+        &[],
+    );
+    let missing = dir.join("missing.sock").display().to_string();
+    run(BIN, ["--unix-socket", &missing]).expect(
+        2,
+        &format!("CRITICAL: unix socket {missing} is not listening: no such socket"),
+    );
+    let file = dir.join("plain-file");
+    std::fs::write(&file, "x").unwrap();
+    let file = file.display().to_string();
+    run(BIN, ["--unix-socket", &file]).expect(
+        2,
+        &format!("CRITICAL: unix socket {file} is not listening: connection refused"),
+    );
+}
+
+#[test]
+fn unix_socket_whose_listener_is_gone_is_refused() {
+    let dir = temp_dir("unix-gone");
+    let path = dir.join("stale.sock");
+    drop(listen::unix(&path));
+    let shown = path.display().to_string();
+    run(BIN, ["--unix-socket", &shown]).expect(
+        2,
+        &format!("CRITICAL: unix socket {shown} is not listening: connection refused"),
+    );
+}
+
+#[test]
+fn abstract_socket_listening_and_missing() {
+    let name = format!("native-promises-test-{}", std::process::id());
+    let _listener = listen::abstract_socket(&name);
+    run(BIN, ["--abstract", &name]).expect_parts(
+        0,
+        &format!("OK: abstract socket @{name} is listening (connected in "),
+        &[],
+    );
+    let other = format!("{name}-missing");
+    run(BIN, ["--abstract", &other]).expect(
+        2,
+        &format!("CRITICAL: abstract socket @{other} is not listening: connection refused"),
+    );
+}
+
+#[test]
+fn socket_options_exclude_tcp_options_and_each_other() {
+    let both = "UNKNOWN: --unix-socket and --abstract exclude --host, --port, -4 and -6";
+    run(BIN, ["--unix-socket", "/x.sock", "--port", "80"]).expect(3, both);
+    run(BIN, ["--abstract", "x", "--host", "localhost"]).expect(3, both);
+    run(BIN, ["--abstract", "x", "-4"]).expect(3, both);
+    run(BIN, ["--unix-socket", "/x", "--abstract", "x"]).expect(
+        3,
+        "UNKNOWN: --unix-socket and --abstract exclude each other",
+    );
+    run(BIN, ["--unix-socket", ""]).expect(3, "UNKNOWN: --unix-socket needs a path");
+    run(BIN, ["--abstract", ""]).expect(3, "UNKNOWN: --abstract needs a name");
+    let long = format!("/{}", "s".repeat(200));
+    run(BIN, ["--unix-socket", &long]).expect(
+        3,
+        &format!("UNKNOWN: --unix-socket {long} is too long for a socket path (at most 107 bytes)"),
+    );
+}
+
+#[test]
+fn bad_ports_are_usage_errors() {
+    for bad in [
+        "0",
+        "65536",
+        "abc",
+        "80abc",
+        "-1",
+        "",
+        "99999999999999999999",
+    ] {
+        run(BIN, ["--port", bad]).expect(
+            3,
+            &format!("UNKNOWN: Error parsing option '--port' with value '{bad}': expected a port number from 1 to 65535, got '{bad}' (see --help)"),
+        );
+    }
+    run(BIN, ["--host", "localhost"]).expect(
+        3,
+        "UNKNOWN: one of --port, --unix-socket or --abstract is required (see --help)",
+    );
+    run(BIN, ["--host", "", "--port", "1"])
+        .expect(3, "UNKNOWN: --host needs a host name or address");
+    run(BIN, ["--host", "[127.0.0.1]", "--port", "1"]).expect(
+        3,
+        "UNKNOWN: --host [127.0.0.1]: brackets only go around an IPv6 address",
+    );
+    run(BIN, ["--host", "a b", "--port", "1"])
+        .expect(3, "UNKNOWN: --host a b is not a host name or IP address");
+}
+
+#[test]
+fn quiet_silences_success_only() {
+    let listener = listen::tcp4();
+    let port = listener.local_addr().unwrap().port().to_string();
+    run(BIN, ["--host", "127.0.0.1", "--port", &port, "-q"]).expect_silent(0);
+    let closed = listen::closed_port().to_string();
+    run(BIN, ["--host", "127.0.0.1", "--port", &closed, "--quiet"]).expect_parts(
+        2,
+        "CRITICAL: ",
+        &["connection refused"],
+    );
+}

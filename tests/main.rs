@@ -1,0 +1,15 @@
+//! Black-box tests: they run the built binaries as slapgrid would (no stdin, the
+//! working folder set, proxy variables cleared) against real sockets and files
+//! on this machine. `PROMISE_BIN_DIR` points them at another build, such as the
+//! static release binaries in `dist/bin`.
+
+mod util;
+
+// check-port-listening against TCP (IPv4, IPv6), Unix and abstract listeners.
+mod check_port_listening;
+// check-file-exists against real files, folders, sockets, FIFOs and links.
+mod check_file_exists;
+// Conventions every binary shares: --help, --version, --opt=value, bad input.
+mod conventions;
+// The shipped binaries: static, within their size budgets.
+mod dist;

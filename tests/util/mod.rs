@@ -1,0 +1,187 @@
+//! Running a promise binary and asserting on its one line.
+
+pub mod listen;
+
+use std::ffi::{OsStr, OsString};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::Once;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+/// The binaries under test.
+pub const PROMISES: [&str; 2] = ["check-port-listening", "check-file-exists"];
+
+/// Path of binary `name`: from `PROMISE_BIN_DIR` when set, else the debug build
+/// of this workspace (built once per test run).
+pub fn bin(name: &str) -> PathBuf {
+    if let Some(dir) = std::env::var_os("PROMISE_BIN_DIR") {
+        return Path::new(&dir).join(name);
+    }
+    static BUILD: Once = Once::new();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    BUILD.call_once(|| {
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        let status = Command::new(cargo)
+            .args(["build", "--quiet", "--workspace", "--bins"])
+            .current_dir(root)
+            .status()
+            .expect("cargo build runs");
+        assert!(status.success(), "cargo build --workspace --bins failed");
+    });
+    let target =
+        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
+    target.join("debug").join(name)
+}
+
+/// A fresh, empty folder for one test.
+pub fn temp_dir(test: &str) -> PathBuf {
+    static COUNTER: AtomicUsize = AtomicUsize::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let dir = std::env::temp_dir()
+        .join(format!("native-promises-tests-{}", std::process::id()))
+        .join(format!("{test}-{n}"));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+/// What a run printed and how it ended.
+#[derive(Debug)]
+pub struct Outcome {
+    pub command: String,
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+    pub elapsed: Duration,
+}
+
+/// Runs binary `name` with `args` as slapgrid does: stdin from /dev/null, proxy
+/// variables cleared, working folder `cwd` (or a fresh temp folder).
+pub fn run<I, S>(name: &str, args: I) -> Outcome
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
+    run_in(name, args, None)
+}
+
+/// [`run`] from the folder `cwd`.
+pub fn run_in<I, S>(name: &str, args: I, cwd: Option<&Path>) -> Outcome
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
+    let args: Vec<OsString> = args.into_iter().map(|a| a.as_ref().to_owned()).collect();
+    let mut command = Command::new(bin(name));
+    command.args(&args).stdin(Stdio::null());
+    for var in [
+        "http_proxy",
+        "https_proxy",
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "ALL_PROXY",
+        "all_proxy",
+        "NO_PROXY",
+        "no_proxy",
+    ] {
+        command.env_remove(var);
+    }
+    if let Some(cwd) = cwd {
+        command.current_dir(cwd);
+    }
+    let started = Instant::now();
+    let output = command
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {name}: {e}"));
+    let elapsed = started.elapsed();
+    Outcome {
+        command: format!(
+            "{name} {}",
+            args.iter()
+                .map(|a| format!("{a:?}"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        ),
+        code: output.status.code(),
+        stdout: String::from_utf8(output.stdout).expect("stdout is UTF-8"),
+        stderr: String::from_utf8(output.stderr).expect("stderr is UTF-8"),
+        elapsed,
+    }
+}
+
+impl Outcome {
+    /// Asserts the exit code, and that exactly one line went to the stream that
+    /// code uses (stdout for 0, stderr otherwise) and nothing to the other.
+    /// Returns that line.
+    #[track_caller]
+    pub fn line(&self, code: i32) -> &str {
+        let (out, other) = if code == 0 {
+            (&self.stdout, &self.stderr)
+        } else {
+            (&self.stderr, &self.stdout)
+        };
+        let ok = self.code == Some(code)
+            && other.is_empty()
+            && out.ends_with('\n')
+            && out.matches('\n').count() == 1
+            && !out.chars().any(|c| c.is_control() && c != '\n');
+        assert!(
+            ok,
+            "expected exit {code} and one clean line on {}\n{self}",
+            if code == 0 { "stdout" } else { "stderr" }
+        );
+        out.trim_end_matches('\n')
+    }
+
+    /// Asserts exit `code` and one line equal to `expected`.
+    #[track_caller]
+    pub fn expect(&self, code: i32, expected: &str) {
+        let line = self.line(code);
+        assert_eq!(line, expected, "\n{self}");
+    }
+
+    /// Asserts exit `code` and one line that starts with `prefix` and contains
+    /// every one of `parts`.
+    #[track_caller]
+    pub fn expect_parts(&self, code: i32, prefix: &str, parts: &[&str]) {
+        let line = self.line(code);
+        assert!(
+            line.starts_with(prefix),
+            "line does not start with {prefix:?}\n{self}"
+        );
+        for part in parts {
+            assert!(line.contains(part), "line lacks {part:?}\n{self}");
+        }
+    }
+
+    /// Asserts exit `code` with nothing printed at all (`--quiet` success).
+    #[track_caller]
+    pub fn expect_silent(&self, code: i32) {
+        assert!(
+            self.code == Some(code) && self.stdout.is_empty() && self.stderr.is_empty(),
+            "expected silent exit {code}\n{self}"
+        );
+    }
+
+    /// Asserts the run ended within `limit`.
+    #[track_caller]
+    pub fn within(&self, limit: Duration) -> &Self {
+        assert!(
+            self.elapsed <= limit,
+            "took {:?}, more than {limit:?}\n{self}",
+            self.elapsed
+        );
+        self
+    }
+}
+
+impl std::fmt::Display for Outcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "command: {}\nexit: {:?}\nelapsed: {:?}\nstdout: {:?}\nstderr: {:?}",
+            self.command, self.code, self.elapsed, self.stdout, self.stderr
+        )
+    }
+}
