@@ -208,6 +208,15 @@ fn check_tcp(
             family,
         });
     }
+    connect_any(target, &addresses, deadline)
+}
+
+/// Tries every address in turn until one accepts.
+fn connect_any(
+    target: String,
+    addresses: &[SocketAddr],
+    deadline: &Deadline,
+) -> Result<Report, Error> {
     let mut attempts = Vec::with_capacity(addresses.len());
     let mut last_timed_out = false;
     for (i, address) in addresses.iter().enumerate() {
@@ -230,7 +239,7 @@ fn check_tcp(
     }
     // The last attempt had all the time left: the deadline is what ended the check.
     if last_timed_out {
-        return Err(Error::Timeout(match addresses.as_slice() {
+        return Err(Error::Timeout(match addresses {
             [only] => deadline.timed_out(&target, &format!("connecting to {only}")),
             _ => format!(
                 "{}: {}",
@@ -285,5 +294,87 @@ fn describe(error: &io::Error) -> String {
         io::ErrorKind::TimedOut => "timed out".to_owned(),
         io::ErrorKind::NotFound => "no such socket".to_owned(),
         _ => shared::report::describe_io(error),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::{Ipv4Addr, TcpListener, TcpStream};
+
+    use super::*;
+
+    fn closed() -> SocketAddr {
+        TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+            .unwrap()
+            .local_addr()
+            .unwrap()
+    }
+
+    /// A listener whose accept queue is full: connecting to it hangs.
+    fn black_hole() -> (Socket, TcpStream, SocketAddr) {
+        let socket = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
+        socket
+            .bind(&SocketAddr::from((Ipv4Addr::LOCALHOST, 0)).into())
+            .unwrap();
+        socket.listen(0).unwrap();
+        let address = socket.local_addr().unwrap().as_socket().unwrap();
+        let filler = TcpStream::connect(address).unwrap();
+        (socket, filler, address)
+    }
+
+    #[test]
+    fn later_address_is_tried_after_a_refusal() {
+        let open = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+        let open_address = open.local_addr().unwrap();
+        let deadline = Deadline::unguarded(Duration::from_secs(5));
+        let report = connect_any("t".into(), &[closed(), open_address], &deadline).unwrap();
+        assert!(
+            report
+                .message
+                .starts_with(&format!("t is listening ({open_address} accepted in ")),
+            "{report:?}"
+        );
+    }
+
+    #[test]
+    fn address_that_never_answers_leaves_time_for_the_next() {
+        let (_hole, _filler, hole) = black_hole();
+        let open = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+        let deadline = Deadline::unguarded(Duration::from_millis(800));
+        let started = Instant::now();
+        let report = connect_any("t".into(), &[hole, open.local_addr().unwrap()], &deadline);
+        assert!(report.is_ok(), "{report:?}");
+        // The black hole got half the time, not all of it.
+        let spent = started.elapsed();
+        assert!(
+            spent >= Duration::from_millis(350) && spent < Duration::from_millis(700),
+            "{spent:?}"
+        );
+    }
+
+    #[test]
+    fn every_failure_is_listed_and_a_final_timeout_names_the_deadline() {
+        let (refused_a, refused_b) = (closed(), closed());
+        let deadline = Deadline::unguarded(Duration::from_secs(5));
+        let error = connect_any("t".into(), &[refused_a, refused_b], &deadline).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            format!(
+                "t is not listening: {refused_a} connection refused, {refused_b} connection refused"
+            )
+        );
+        let (_hole, _filler, hole) = black_hole();
+        let deadline = Deadline::unguarded(Duration::from_millis(300));
+        let error = connect_any("t".into(), &[closed(), hole], &deadline).unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .starts_with("t timed out after 0.3 s: 127.0.0.1:"),
+            "{error}"
+        );
+        assert!(
+            error.to_string().ends_with(&format!("{hole} timed out")),
+            "{error}"
+        );
     }
 }
