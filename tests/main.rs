@@ -11,5 +11,7 @@ mod check_port_listening;
 mod check_file_exists;
 // Conventions every binary shares: --help, --version, --opt=value, bad input.
 mod conventions;
+// Signals and processes: SIGTERM ends a check at once, no children, no lingering.
+mod processes;
 // The shipped binaries: static, within their size budgets.
 mod dist;
