@@ -134,8 +134,9 @@ fn one_line(output: &str) -> String {
         )));
         shown.push_str(&piece[hex_len & !1..]);
     }
-    let shown = shown.trim_end_matches('.');
-    format!("{shown} (see --help)")
+    // Arguments shown back may hold newlines or escapes: the line must stay one.
+    let shown = crate::report::sanitize(&shown, crate::report::MAX_MESSAGE_CHARS);
+    format!("{} (see --help)", shown.trim_end_matches('.'))
 }
 
 /// The largest number of seconds we accept anywhere (about 31 years): large
@@ -269,6 +270,19 @@ mod tests {
         assert_eq!(
             usage.0,
             "Required options not provided: --port (see --help)"
+        );
+    }
+
+    #[test]
+    fn arguments_shown_back_cannot_break_the_line() {
+        // Found by the property tests: a newline in a non-UTF-8 argument.
+        let raw = OsString::from_vec(b"\n\x80".to_vec());
+        let Err(Exit::Usage(usage)) = parse::<Demo>("demo", "1", vec!["--port".into(), raw]) else {
+            panic!()
+        };
+        assert_eq!(
+            usage.0,
+            "Error parsing option '--port' with value ' \u{FFFD}': invalid digit found in string (see --help)"
         );
     }
 

@@ -13,6 +13,9 @@ pub mod deadline;
 pub mod report;
 pub mod status;
 
+#[cfg(test)]
+mod proptests;
+
 use std::ffi::OsString;
 use std::process::ExitCode;
 use std::time::Duration;

@@ -1,0 +1,80 @@
+//! Property tests for the parsers every binary trusts with user input: they
+//! must never panic, and what they accept must mean what it says. The same
+//! parsers are fuzzed with cargo-fuzz in `fuzz/`.
+
+use std::ffi::OsString;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::time::Duration;
+
+use proptest::prelude::*;
+
+use crate::args::{self, MAX_SECONDS, format_seconds, os_arg, parse_seconds};
+use crate::report::sanitize;
+
+/// A stand-in for a promise's options, to drive `args::parse` end to end.
+/// Demo.
+#[derive(argh::FromArgs, Debug)]
+#[allow(dead_code, reason = "parsed only to drive argh")]
+struct Demo {
+    /// path
+    #[argh(option)]
+    path: Option<String>,
+    /// timeout
+    #[argh(option, from_str_fn(parse_seconds))]
+    timeout: Option<Duration>,
+    /// switch
+    #[argh(switch, short = 'q')]
+    quiet: bool,
+}
+
+proptest! {
+    #[test]
+    fn seconds_never_panic(text in ".{0,40}") {
+        let _ = parse_seconds(&text);
+    }
+
+    #[test]
+    fn seconds_round_trip(secs in 0..=MAX_SECONDS, nanos in 0u32..1_000_000_000) {
+        prop_assume!(secs > 0 || nanos > 0);
+        let text = format!("{secs}.{nanos:09}");
+        prop_assert_eq!(parse_seconds(&text), Ok(Duration::new(secs, nanos)));
+        prop_assert_eq!(parse_seconds(&secs.to_string()).ok(), (secs > 0).then(|| Duration::from_secs(secs)));
+    }
+
+    #[test]
+    fn accepted_seconds_are_plain_decimals(text in "[-+0-9.eE a-z]{0,24}") {
+        if let Ok(duration) = parse_seconds(&text) {
+            prop_assert!(text.bytes().all(|b| b.is_ascii_digit() || b == b'.'));
+            prop_assert!(!duration.is_zero() && duration.as_secs() <= MAX_SECONDS);
+            prop_assert!(!format_seconds(duration).is_empty());
+        }
+    }
+
+    #[test]
+    fn sanitised_text_is_one_clean_bounded_line(text in any::<String>(), max in 1usize..200) {
+        let clean = sanitize(&text, max);
+        prop_assert!(clean.chars().count() <= max);
+        let unsafe_char = |c: char| c.is_control() || matches!(c, '\u{2028}' | '\u{2029}' | '\u{202E}');
+        prop_assert!(!clean.chars().any(unsafe_char), "{:?}", clean);
+        prop_assert!(!clean.starts_with(' ') && !clean.ends_with(' ') && !clean.contains("  "));
+    }
+
+    #[test]
+    fn any_argv_parses_or_fails_with_one_line(argv in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..12), 0..6)) {
+        let argv: Vec<OsString> = argv.into_iter().map(|a| OsString::from_vec(a.into_iter().filter(|b| *b != 0).collect())).collect();
+        match args::parse::<Demo>("demo", "1", argv) {
+            Ok(_) | Err(args::Exit::Info(_)) => {}
+            Err(args::Exit::Usage(usage)) => {
+                prop_assert!(!usage.0.contains('\n') && !usage.0.contains('\0'), "{:?}", usage.0);
+            }
+        }
+    }
+
+    #[test]
+    fn paths_survive_argh_byte_for_byte(path in proptest::collection::vec(1u8..=255, 1..40)) {
+        let raw = OsString::from_vec(path);
+        prop_assume!(!raw.as_bytes().starts_with(b"-"));
+        let demo: Demo = args::parse("demo", "1", vec!["--path".into(), raw.clone()]).expect("a path parses");
+        prop_assert_eq!(os_arg(&demo.path.expect("path")), raw);
+    }
+}
