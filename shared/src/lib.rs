@@ -4,11 +4,13 @@
 //! ([`args`]), start the hard deadline ([`deadline`]), check one thing, and print
 //! exactly one line ([`report`]) before exiting with a Nagios-style code
 //! ([`status`]). [`main`] strings these together so that a binary's own code is
-//! only its options and its check.
+//! only its options and its check. A wrapper written by `recipe-generator` can
+//! name a binary as its interpreter and carry its arguments ([`baked`]).
 //!
 //! Code used by a single binary stays in that binary.
 
 pub mod args;
+pub mod baked;
 pub mod deadline;
 pub mod report;
 pub mod status;
@@ -70,6 +72,10 @@ pub fn main<P: Promise>(name: &str, version: &str) -> ExitCode {
 }
 
 fn run<P: Promise>(name: &str, version: &str, argv: Vec<OsString>) -> ExitCode {
+    let argv = match baked::expand(argv) {
+        Ok(argv) => argv,
+        Err(usage) => return report::emit(Status::Unknown, &usage.0, false),
+    };
     let promise: P = match args::parse(name, version, argv) {
         Ok(promise) => promise,
         Err(args::Exit::Info(text)) => return report::info(&text),
