@@ -1,4 +1,5 @@
-//! Signals and processes: a check never forks, never lingers, and SIGTERM
+//! Signals and processes: a check never forks, runs in one thread, never
+//! lingers, and SIGTERM
 //! (what slapgrid sends at its own deadline) ends it at once.
 
 use std::net::{IpAddr, Ipv4Addr};
@@ -25,25 +26,28 @@ fn hanging_check(queue: &listen::FullQueue) -> Child {
         .expect("spawn")
 }
 
-/// Waits (bounded) until the check runs its watchdog thread: it is then past
-/// argument parsing and blocked connecting.
-fn wait_until_checking(child: &Child) -> Vec<String> {
-    let tasks = format!("/proc/{}/task", child.id());
+/// Waits (bounded) until the check has opened its socket: it is then past
+/// argument parsing and blocked connecting. Returns its tasks (threads).
+fn wait_until_connecting(child: &Child) -> Vec<String> {
+    let proc = format!("/proc/{}", child.id());
     let started = Instant::now();
     loop {
-        let ids: Vec<String> = std::fs::read_dir(&tasks)
-            .map(|d| {
-                d.filter_map(|e| e.ok())
-                    .map(|e| e.file_name().to_string_lossy().into_owned())
-                    .collect()
+        let has_socket = std::fs::read_dir(format!("{proc}/fd")).is_ok_and(|fds| {
+            fds.filter_map(Result::ok).any(|fd| {
+                std::fs::read_link(fd.path())
+                    .is_ok_and(|l| l.to_string_lossy().starts_with("socket:"))
             })
-            .unwrap_or_default();
-        if ids.len() >= 2 {
-            return ids;
+        });
+        if has_socket {
+            return std::fs::read_dir(format!("{proc}/task"))
+                .expect("tasks")
+                .filter_map(Result::ok)
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect();
         }
         assert!(
             started.elapsed() < Duration::from_secs(10),
-            "the check never started its watchdog"
+            "the check never opened its socket"
         );
         std::thread::yield_now();
     }
@@ -63,7 +67,7 @@ fn sigterm_and_sigint_end_a_hanging_check_at_once() {
     let queue = listen::full_queue(IpAddr::V4(Ipv4Addr::LOCALHOST)).expect("full queue");
     for (name, number) in [("TERM", 15), ("INT", 2)] {
         let mut child = hanging_check(&queue);
-        wait_until_checking(&child);
+        wait_until_connecting(&child);
         let sent = Instant::now();
         signal(&child, name);
         let status = child.wait().expect("wait");
@@ -81,10 +85,16 @@ fn sigterm_and_sigint_end_a_hanging_check_at_once() {
 }
 
 #[test]
-fn a_check_has_no_child_processes() {
+fn a_check_has_no_child_processes_and_no_threads() {
     let queue = listen::full_queue(IpAddr::V4(Ipv4Addr::LOCALHOST)).expect("full queue");
     let mut child = hanging_check(&queue);
-    for task in wait_until_checking(&child) {
+    let tasks = wait_until_connecting(&child);
+    assert_eq!(
+        tasks.len(),
+        1,
+        "a check runs in one thread, found {tasks:?}"
+    );
+    for task in tasks {
         let children =
             std::fs::read_to_string(format!("/proc/{}/task/{task}/children", child.id()))
                 .unwrap_or_default();
@@ -98,7 +108,7 @@ fn a_check_has_no_child_processes() {
 }
 
 #[test]
-fn the_watchdog_never_keeps_the_process_alive() {
+fn the_deadline_never_keeps_the_process_alive() {
     // The default deadline is 10 s; a passing check must end long before it.
     let listener = listen::tcp4();
     let port = listener.local_addr().unwrap().port().to_string();
@@ -111,4 +121,71 @@ fn the_watchdog_never_keeps_the_process_alive() {
     run("check-file-exists", ["--path", "/"])
         .within(Duration::from_secs(3))
         .line(0);
+}
+
+/// Runs `name ARGS` in a private mount namespace whose /etc/resolv.conf names
+/// a DNS server on 127.0.0.1:53 that never answers. `None` (said on stderr)
+/// where that cannot be set up here (not root, no unshare, port 53 taken).
+fn run_with_silent_dns(name: &str, args: &[&str]) -> Option<crate::util::Outcome> {
+    let Ok(_silent) = std::net::UdpSocket::bind("127.0.0.1:53") else {
+        eprintln!("SKIP: cannot bind 127.0.0.1:53 for a silent DNS server");
+        return None;
+    };
+    let dir = crate::util::temp_dir("silent-dns");
+    let resolv = dir.join("resolv.conf");
+    std::fs::write(
+        &resolv,
+        "nameserver 127.0.0.1\noptions timeout:30 attempts:1\n",
+    )
+    .unwrap();
+    let script = format!(
+        "mount --bind '{}' /etc/resolv.conf && exec \"$0\" \"$@\"",
+        resolv.display()
+    );
+    let started = Instant::now();
+    let output = Command::new("unshare")
+        .args(["-m", "sh", "-c", &script])
+        .arg(bin(name))
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .ok()?;
+    let stderr = String::from_utf8(output.stderr).expect("UTF-8");
+    if stderr.contains("unshare:") || stderr.contains("mount:") {
+        eprintln!("SKIP: no private mount namespace here: {stderr}");
+        return None;
+    }
+    Some(crate::util::Outcome {
+        command: format!("{name} {args:?} (silent DNS)"),
+        code: output.status.code(),
+        stdout: String::from_utf8(output.stdout).expect("UTF-8"),
+        stderr,
+        elapsed: started.elapsed(),
+    })
+}
+
+#[test]
+fn a_name_that_never_resolves_ends_on_the_deadline() {
+    let Some(out) = run_with_silent_dns(
+        "check-port-listening",
+        &[
+            "--host",
+            "never-answers.example",
+            "--port",
+            "80",
+            "--timeout",
+            "0.5",
+        ],
+    ) else {
+        return;
+    };
+    out.expect(
+        2,
+        "CRITICAL: never-answers.example:80 timed out after 0.5 s resolving never-answers.example",
+    );
+    out.within(Duration::from_millis(1500));
+    assert!(
+        out.elapsed >= Duration::from_millis(450),
+        "ended before the deadline\n{out}"
+    );
 }

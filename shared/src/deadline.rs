@@ -2,25 +2,15 @@
 //!
 //! Socket timeouts alone cannot promise that: `getaddrinfo` has no timeout, a
 //! `stat` on a hung NFS mount blocks in the kernel, and a peer can trickle bytes
-//! forever. So a watchdog thread sleeps until the deadline and then prints the
-//! timeout line and exits the process. The check itself still bounds each
-//! blocking call by [`Deadline::remaining`], which usually gives a more precise
-//! message; the watchdog is the guarantee. It never keeps the process alive:
-//! returning from `main` ends it.
+//! forever. So a timer ([`crate::alarm`]) fires at the deadline, prints the
+//! timeout line prepared from the current stage and exits the process. The
+//! check itself still bounds each blocking call by [`Deadline::remaining`],
+//! which usually gives a more precise message; the timer is the guarantee.
 
-use std::sync::{Mutex, PoisonError};
-use std::thread;
 use std::time::{Duration, Instant};
 
+use crate::alarm;
 use crate::args::format_seconds;
-use crate::report;
-use crate::status::Status;
-
-/// What the check is doing, for the watchdog's message.
-static STAGE: Mutex<Option<String>> = Mutex::new(None);
-
-/// The watchdog sleeps and prints; it needs little stack.
-const WATCHDOG_STACK: usize = 32 * 1024;
 
 /// When the run must be over.
 #[derive(Debug, Clone, Copy)]
@@ -30,20 +20,17 @@ pub struct Deadline {
 }
 
 impl Deadline {
-    /// Starts the clock and the watchdog that ends the process at the deadline
+    /// Starts the clock and the timer that ends the process at the deadline
     /// with a CRITICAL line.
     #[must_use]
     pub fn start(timeout: Duration) -> Deadline {
         let deadline = Deadline::unguarded(timeout);
-        // Without a thread (limits reached) the per-call timeouts still hold.
-        let _ = thread::Builder::new()
-            .name("deadline".into())
-            .stack_size(WATCHDOG_STACK)
-            .spawn(move || deadline.watch());
+        alarm::prepare(&deadline.timed_out("check", ""));
+        alarm::arm(timeout);
         deadline
     }
 
-    /// A deadline without the watchdog, for code that only needs the arithmetic.
+    /// A deadline without the timer, for code that only needs the arithmetic.
     #[must_use]
     pub fn unguarded(timeout: Duration) -> Deadline {
         Deadline {
@@ -73,8 +60,7 @@ impl Deadline {
     /// Says what the check is doing, so that a timeout reads
     /// `TARGET timed out after 10 s ACTIVITY`.
     pub fn set_stage(&self, target: &str, activity: &str) {
-        let message = self.timed_out(target, activity);
-        *STAGE.lock().unwrap_or_else(PoisonError::into_inner) = Some(message);
+        alarm::prepare(&self.timed_out(target, activity));
     }
 
     /// The timeout message for `target` while doing `activity`.
@@ -87,19 +73,6 @@ impl Deadline {
         }
         message
     }
-
-    fn watch(self) {
-        loop {
-            let left = self.remaining();
-            if left.is_zero() {
-                break;
-            }
-            thread::sleep(left);
-        }
-        let stage = STAGE.lock().unwrap_or_else(PoisonError::into_inner).clone();
-        let message = stage.unwrap_or_else(|| self.timed_out("check", ""));
-        report::emit_and_exit(Status::Critical, &message);
-    }
 }
 
 #[cfg(test)]
@@ -109,7 +82,7 @@ mod tests {
     #[test]
     fn remaining_saturates_at_zero() {
         let deadline = Deadline::unguarded(Duration::from_millis(1));
-        thread::sleep(Duration::from_millis(5));
+        std::thread::sleep(Duration::from_millis(5));
         assert!(deadline.expired());
         assert_eq!(deadline.remaining(), Duration::ZERO);
     }

@@ -9,6 +9,7 @@
 //!
 //! Code used by a single binary stays in that binary.
 
+mod alarm;
 pub mod args;
 pub mod baked;
 pub mod deadline;

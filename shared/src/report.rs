@@ -6,20 +6,20 @@
 //! status word (which also means it can never look like a log record). Success
 //! goes to stdout, everything else to stderr.
 //!
-//! The deadline's watchdog thread may want to report while the check is still
-//! running; a process-wide lock makes sure only the first of them prints.
+//! The deadline's timer may fire while the check is printing its own line; an
+//! atomic flag makes sure only the first of them prints.
 
 use std::io::Write;
 use std::process::ExitCode;
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::status::Status;
 
 /// The longest message we print, in characters (slapgrid keeps 5000).
 pub const MAX_MESSAGE_CHARS: usize = 1000;
 
-/// Whether the one line has been printed already.
-static PRINTED: Mutex<bool> = Mutex::new(false);
+/// Whether someone has taken the right to print the one line.
+static CLAIMED: AtomicBool = AtomicBool::new(false);
 
 /// A successful verdict: OK, or WARNING for an opt-in soft threshold.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,52 +59,38 @@ impl Report {
 
 /// Prints `STATUS: message` once, on stdout for OK and stderr otherwise.
 pub fn emit(status: Status, message: &str, silent: bool) -> ExitCode {
-    let mut printed = claim();
-    if !*printed {
-        *printed = true;
-        if !silent {
-            print_line(status, message);
-        }
+    if claim_line() && !silent {
+        let line = format_line(status, message);
+        // A closed pipe must not turn a verdict into a panic: the exit code still counts.
+        let _ = if status == Status::Ok {
+            std::io::stdout().lock().write_all(line.as_bytes())
+        } else {
+            std::io::stderr().lock().write_all(line.as_bytes())
+        };
     }
     status.into()
 }
 
-/// Prints `STATUS: message` and exits at once, unless the line is already out.
-///
-/// For the watchdog thread: the lock is held until the process is gone, so the
-/// main thread can neither print a second line nor exit with another code.
-pub fn emit_and_exit(status: Status, message: &str) {
-    let mut printed = claim();
-    if *printed {
-        return;
-    }
-    *printed = true;
-    print_line(status, message);
-    std::process::exit(status as i32);
+/// Takes the right to print the one line; false if it was taken already.
+/// Async-signal-safe (one atomic swap), for the deadline's handler.
+pub fn claim_line() -> bool {
+    !CLAIMED.swap(true, Ordering::AcqRel)
+}
+
+/// The complete line: `STATUS: sanitised message` and a newline.
+#[must_use]
+pub fn format_line(status: Status, message: &str) -> String {
+    format!(
+        "{}: {}\n",
+        status.label(),
+        sanitize(message, MAX_MESSAGE_CHARS)
+    )
 }
 
 /// Prints `--help` or `--version` text on stdout and exits 0.
 pub fn info(text: &str) -> ExitCode {
     let _ = writeln!(std::io::stdout().lock(), "{}", text.trim_end());
     ExitCode::SUCCESS
-}
-
-fn claim() -> MutexGuard<'static, bool> {
-    PRINTED.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-fn print_line(status: Status, message: &str) {
-    let line = format!(
-        "{}: {}\n",
-        status.label(),
-        sanitize(message, MAX_MESSAGE_CHARS)
-    );
-    // A closed pipe must not turn a verdict into a panic: the exit code still counts.
-    let _ = if status == Status::Ok {
-        std::io::stdout().lock().write_all(line.as_bytes())
-    } else {
-        std::io::stderr().lock().write_all(line.as_bytes())
-    };
 }
 
 /// Makes text safe for the report line: control and invisible formatting

@@ -1,0 +1,75 @@
+//! The deadline's teeth: a SIGALRM timer whose handler prints the prepared
+//! timeout line and exits.
+//!
+//! A watchdog thread did the same job, but a thread costs every run a clone, a
+//! stack mapping and its bookkeeping, and costs every static binary about
+//! 25 KiB of std's thread machinery. One `setitimer` call costs neither. The
+//! handler only does async-signal-safe things: atomic loads and swaps, `write`
+//! and `_exit`. The line it prints is built ahead of time, outside the handler,
+//! whenever the check says what it is doing.
+//!
+//! This is the one place in the workspace with `unsafe` code.
+#![allow(unsafe_code)]
+
+use std::ptr;
+use std::sync::atomic::{AtomicPtr, Ordering};
+use std::time::Duration;
+
+use crate::report;
+use crate::status::Status;
+
+/// The complete timeout line (`CRITICAL: ...\n`), leaked so the handler can
+/// read it at any moment; replaced lines are leaked too (a handful per run).
+static LINE: AtomicPtr<Vec<u8>> = AtomicPtr::new(ptr::null_mut());
+
+/// Prepares the line the handler prints if the deadline passes now.
+pub fn prepare(message: &str) {
+    let line = report::format_line(Status::Critical, message).into_bytes();
+    LINE.store(Box::into_raw(Box::new(line)), Ordering::Release);
+}
+
+/// Arms the timer: when `timeout` has passed, the prepared line is printed on
+/// stderr and the process exits 2 (unless the check's own line is already out).
+pub fn arm(timeout: Duration) {
+    let interval = libc::timeval {
+        tv_sec: 0,
+        tv_usec: 0,
+    };
+    // The field types differ between libc targets; durations are capped far
+    // below every limit (args::MAX_SECONDS), so the conversions cannot fail.
+    let value = libc::timeval {
+        tv_sec: timeout.as_secs().try_into().unwrap_or(1_000_000_000),
+        // Never zero, which would disarm the timer.
+        tv_usec: timeout.subsec_micros().max(1).into(),
+    };
+    let timer = libc::itimerval {
+        it_interval: interval,
+        it_value: value,
+    };
+    // SAFETY: `on_alarm` is an `extern "C" fn(c_int)` that only calls
+    // async-signal-safe functions; the structures are fully initialised and
+    // outlive the calls, which copy them.
+    unsafe {
+        let mut action: libc::sigaction = std::mem::zeroed();
+        action.sa_sigaction = on_alarm as extern "C" fn(libc::c_int) as libc::sighandler_t;
+        libc::sigemptyset(&raw mut action.sa_mask);
+        libc::sigaction(libc::SIGALRM, &raw const action, ptr::null_mut());
+        libc::setitimer(libc::ITIMER_REAL, &raw const timer, ptr::null_mut());
+    }
+}
+
+extern "C" fn on_alarm(_signal: libc::c_int) {
+    if !report::claim_line() {
+        // The check's own line is being printed: let it finish and exit.
+        return;
+    }
+    let line = LINE.load(Ordering::Acquire);
+    // SAFETY: a non-null LINE points to a leaked, never-freed Vec; write(2) and
+    // _exit(2) are async-signal-safe.
+    unsafe {
+        if let Some(line) = line.as_ref() {
+            libc::write(libc::STDERR_FILENO, line.as_ptr().cast(), line.len());
+        }
+        libc::_exit(Status::Critical as libc::c_int);
+    }
+}
