@@ -278,3 +278,24 @@ fn bad_states_types_and_ages_are_usage_errors() {
         "UNKNOWN: Required options not provided: --path (see --help)",
     );
 }
+
+#[test]
+fn perfdata_gives_age_and_size() {
+    let dir = temp_dir("perfdata");
+    let file = dir.join("backup.done");
+    let handle = File::create(&file).unwrap();
+    fs::write(&file, "12345").unwrap();
+    handle
+        .set_modified(SystemTime::now() - Duration::from_secs(600))
+        .unwrap();
+    let shown = s(&file);
+    run(BIN, ["--path", &shown, "--max-age", "3600", "--perfdata"]).expect(
+        0,
+        &format!("OK: {shown} exists (file, 5 bytes, modified 10 min 0 s ago) | age=600s;;3600;0 size=5B;;;0"),
+    );
+    run(BIN, ["--path", &s(&dir), "--perfdata"]).expect_parts(
+        0,
+        &format!("OK: {} exists (folder, has entries) | age=", s(&dir)),
+        &[],
+    );
+}

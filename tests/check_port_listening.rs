@@ -261,3 +261,53 @@ fn quiet_silences_success_only() {
         &["connection refused"],
     );
 }
+
+#[test]
+fn perfdata_appends_the_response_time_for_nagios() {
+    let listener = listen::tcp4();
+    let port = listener.local_addr().unwrap().port();
+    let out = run(
+        BIN,
+        [
+            "--host",
+            "127.0.0.1",
+            "--port",
+            &port.to_string(),
+            "--perfdata",
+            "--timeout",
+            "2.5",
+        ],
+    );
+    let line = out.line(0);
+    let (message, perf) = line
+        .split_once(" | ")
+        .unwrap_or_else(|| panic!("no perfdata\n{out}"));
+    assert!(
+        message.starts_with(&format!("OK: 127.0.0.1:{port} is listening (")),
+        "{out}"
+    );
+    let value = perf
+        .strip_prefix("time=")
+        .and_then(|p| p.strip_suffix("s;;;0;2.500000"));
+    let value = value.unwrap_or_else(|| panic!("perfdata not time=N.NNNNNNs;;;0;2.500000\n{out}"));
+    let (secs, micros) = value.split_once('.').expect("decimal seconds");
+    assert!(
+        secs.bytes().all(|b| b.is_ascii_digit()) && micros.len() == 6,
+        "{out}"
+    );
+    // Without the switch, no perfdata; failures never carry any.
+    assert!(
+        !run(BIN, ["--host", "127.0.0.1", "--port", &port.to_string()])
+            .line(0)
+            .contains('|')
+    );
+    let closed = listen::closed_port().to_string();
+    assert!(
+        !run(
+            BIN,
+            ["--host", "127.0.0.1", "--port", &closed, "--perfdata"]
+        )
+        .line(2)
+        .contains('|')
+    );
+}

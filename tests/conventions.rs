@@ -24,6 +24,7 @@ fn help_is_complete_and_exits_0() {
             "--timeout",
             "(default: 10)",
             "--quiet",
+            "--perfdata",
             "--version",
             "Examples:",
             "Error codes:",

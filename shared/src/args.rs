@@ -199,11 +199,12 @@ pub fn format_seconds(duration: Duration) -> String {
     }
 }
 
-/// Shows a short elapsed time: `0.3 ms`, `12.5 ms`, `1530 ms`. Integer
-/// arithmetic only: float formatting would cost the static binaries 10 KiB.
+/// Shows a short elapsed time, rounded up to a tenth of a millisecond: `0.1 ms`,
+/// `12.5 ms`, `1530 ms`. Integer arithmetic only: float formatting would cost
+/// the static binaries 10 KiB.
 #[must_use]
 pub fn format_millis(duration: Duration) -> String {
-    let tenths = duration.as_micros() / 100;
+    let tenths = duration.as_micros().div_ceil(100);
     if tenths >= 1000 {
         format!("{} ms", tenths / 10)
     } else {
@@ -342,8 +343,9 @@ mod tests {
 
     #[test]
     fn millis_keep_one_decimal_below_100() {
-        assert_eq!(format_millis(Duration::from_micros(340)), "0.3 ms");
-        assert_eq!(format_millis(Duration::from_micros(12_560)), "12.5 ms");
+        assert_eq!(format_millis(Duration::from_micros(1)), "0.1 ms");
+        assert_eq!(format_millis(Duration::from_micros(340)), "0.4 ms");
+        assert_eq!(format_millis(Duration::from_micros(12_500)), "12.5 ms");
         assert_eq!(format_millis(Duration::from_micros(1_530_900)), "1530 ms");
     }
 }

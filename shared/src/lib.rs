@@ -37,6 +37,8 @@ pub struct Common {
     pub timeout: Duration,
     /// Print nothing on success.
     pub quiet: bool,
+    /// Append Nagios performance data to the line.
+    pub perfdata: bool,
 }
 
 /// A promise binary: its argh options, their validation and the check itself.
@@ -89,7 +91,7 @@ fn run<P: Promise>(name: &str, version: &str, argv: Vec<OsString>) -> ExitCode {
     };
     let deadline = Deadline::start(common.timeout);
     match P::execute(plan, &deadline) {
-        Ok(report) => report.emit(common.quiet),
+        Ok(report) => report.emit(common.quiet, common.perfdata),
         Err(error) => report::emit(error.status(), &error.to_string(), false),
     }
 }

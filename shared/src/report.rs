@@ -28,6 +28,8 @@ pub struct Report {
     pub status: Status,
     /// What was checked and what was found, without the status word.
     pub message: String,
+    /// Nagios performance data (`time=0.000120s;;;0`), printed with `--perfdata`.
+    pub perfdata: String,
 }
 
 impl Report {
@@ -36,6 +38,7 @@ impl Report {
         Report {
             status: Status::Ok,
             message: message.into(),
+            perfdata: String::new(),
         }
     }
 
@@ -44,17 +47,46 @@ impl Report {
         Report {
             status: Status::Warning,
             message: message.into(),
+            perfdata: String::new(),
         }
     }
 
-    /// Prints the line (unless `quiet` and OK) and returns the exit code.
-    pub fn emit(&self, quiet: bool) -> ExitCode {
-        emit(
-            self.status,
-            &self.message,
-            quiet && self.status == Status::Ok,
-        )
+    /// Adds one performance value, `label=value` in Nagios' syntax
+    /// (`value[UOM];[warn];[crit];[min];[max]`).
+    #[must_use]
+    pub fn with_perf(mut self, label: &str, value: &str) -> Report {
+        if !self.perfdata.is_empty() {
+            self.perfdata.push(' ');
+        }
+        self.perfdata.push_str(label);
+        self.perfdata.push('=');
+        self.perfdata.push_str(value);
+        self
     }
+
+    /// Prints the line (unless `quiet` and OK), with the performance data after
+    /// a `|` when `perfdata` is asked for, and returns the exit code.
+    pub fn emit(&self, quiet: bool, perfdata: bool) -> ExitCode {
+        let silent = quiet && self.status == Status::Ok;
+        if perfdata && !self.perfdata.is_empty() {
+            // Nagios reads everything after the first `|` as performance data.
+            let message = self.message.replace('|', "/");
+            emit(
+                self.status,
+                &format!("{message} | {}", self.perfdata),
+                silent,
+            )
+        } else {
+            emit(self.status, &self.message, silent)
+        }
+    }
+}
+
+/// Seconds as Nagios performance data wants them (`0.000123`; the caller adds
+/// the `s` unit to the value, never to thresholds), without float formatting.
+#[must_use]
+pub fn perf_seconds(duration: std::time::Duration) -> String {
+    format!("{}.{:06}", duration.as_secs(), duration.subsec_micros())
 }
 
 /// Prints `STATUS: message` once, on stdout for OK and stderr otherwise.
@@ -182,6 +214,18 @@ mod tests {
         assert!(cut.ends_with('…'));
         assert_eq!(sanitize("abcdef", 6), "abcdef");
         assert_eq!(sanitize("abc defg", 6), "abc d…");
+    }
+
+    #[test]
+    fn perfdata_is_seconds_with_six_decimals() {
+        assert_eq!(
+            perf_seconds(std::time::Duration::from_micros(1_000_123)),
+            "1.000123"
+        );
+        let report = Report::ok("a|b")
+            .with_perf("time", "0.1s;;;0")
+            .with_perf("size", "5B");
+        assert_eq!(report.perfdata, "time=0.1s;;;0 size=5B");
     }
 
     #[test]

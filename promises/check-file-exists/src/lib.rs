@@ -67,6 +67,10 @@ pub struct Args {
     #[argh(switch, short = 'q')]
     pub quiet: bool,
 
+    /// append Nagios performance data (age and size) after a | on success
+    #[argh(switch)]
+    pub perfdata: bool,
+
     /// print the version and exit
     #[argh(switch)]
     pub version: bool,
@@ -113,6 +117,7 @@ impl Promise for Args {
         Common {
             timeout: self.timeout,
             quiet: self.quiet,
+            perfdata: self.perfdata,
         }
     }
 
@@ -210,10 +215,20 @@ impl Promise for Args {
             (Some(_), Some(age)) => format!(", modified {} ago", state::format_age(age)),
             _ => String::new(),
         };
-        Ok(Report::ok(format!(
+        let mut report = Report::ok(format!(
             "{shown} {} ({found}, {size}{fresh})",
             plan.state.verb()
-        )))
+        ));
+        if let Some(age) = age {
+            let limit = plan
+                .max_age
+                .map_or(String::new(), |m| m.as_secs().to_string());
+            report = report.with_perf("age", &format!("{}s;;{limit};0", age.as_secs()));
+        }
+        if let state::Size::Bytes(bytes) = size {
+            report = report.with_perf("size", &format!("{bytes}B;;;0"));
+        }
+        Ok(report)
     }
 }
 

@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 
 use argh::FromArgs;
 use shared::args::{display_arg, format_millis, os_arg, parse_seconds};
+use shared::report::perf_seconds;
 use shared::{Common, Deadline, Failure, Promise, Report, Status, Usage};
 use socket2::{Domain, SockAddr, Socket, Type};
 
@@ -67,6 +68,10 @@ pub struct Args {
     /// print nothing on success
     #[argh(switch, short = 'q')]
     pub quiet: bool,
+
+    /// append Nagios performance data (response time) after a | on success
+    #[argh(switch)]
+    pub perfdata: bool,
 
     /// print the version and exit
     #[argh(switch)]
@@ -143,6 +148,7 @@ impl Promise for Args {
         Common {
             timeout: self.timeout,
             quiet: self.quiet,
+            perfdata: self.perfdata,
         }
     }
 
@@ -230,7 +236,7 @@ fn connect_any(
             Domain::for_address(*address),
             share,
         ) {
-            Ok(()) => return Ok(listening(&target, &address.to_string(), started)),
+            Ok(()) => return Ok(listening(&target, &address.to_string(), started, deadline)),
             Err(error) => {
                 last_timed_out = error.kind() == io::ErrorKind::TimedOut;
                 attempts.push(format!("{address} {}", describe(&error)));
@@ -256,7 +262,7 @@ fn check_unix(address: &SockAddr, shown: &str, deadline: &Deadline) -> Result<Re
     let started = Instant::now();
     let budget = deadline.remaining();
     match connect(address, Domain::UNIX, budget) {
-        Ok(()) => Ok(listening(shown, "", started)),
+        Ok(()) => Ok(listening(shown, "", started, deadline)),
         Err(error) if error.kind() == io::ErrorKind::TimedOut => {
             Err(Error::Timeout(deadline.timed_out(shown, "connecting")))
         }
@@ -276,15 +282,22 @@ fn connect(address: &SockAddr, domain: Domain, budget: Duration) -> io::Result<(
     socket.connect_timeout(address, budget)
 }
 
-fn listening(target: &str, address: &str, started: Instant) -> Report {
-    let elapsed = format_millis(started.elapsed());
-    if address.is_empty() {
+fn listening(target: &str, address: &str, started: Instant, deadline: &Deadline) -> Report {
+    let took = started.elapsed();
+    let elapsed = format_millis(took);
+    let report = if address.is_empty() {
         Report::ok(format!("{target} is listening (connected in {elapsed})"))
     } else {
         Report::ok(format!(
             "{target} is listening ({address} accepted in {elapsed})"
         ))
-    }
+    };
+    let time = format!(
+        "{}s;;;0;{}",
+        perf_seconds(took),
+        perf_seconds(deadline.timeout())
+    );
+    report.with_perf("time", &time)
 }
 
 /// What a resolution or connection attempt ran into, in a few words.
