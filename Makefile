@@ -25,7 +25,7 @@ export CARGO_TARGET_X86_64_UNKNOWN_LINUX_MUSL_RUSTFLAGS := -C relocation-model=s
 	-C link-arg=-Wl,-z,noseparate-code -C link-arg=-Wl,--build-id=none \
 	--remap-path-prefix=$(CURDIR)=/native-promises --remap-path-prefix=$(CARGO_HOME)=/cargo
 
-.PHONY: all dist deps reproducible test lint unit blackbox blackbox-dist fuzz clean
+.PHONY: all dist deps test-deps reproducible test lint unit blackbox blackbox-dist fuzz clean
 
 all: dist
 
@@ -58,8 +58,12 @@ reproducible:
 	sha256sum "$$work"/a/$(TARBALL) "$$work"/b/deeper/$(TARBALL); \
 	cmp "$$work"/a/$(TARBALL) "$$work"/b/deeper/$(TARBALL) && echo "reproducible: identical tarballs"
 
+## What the black-box tests use besides the build: strace counts a wrapper's execs.
+test-deps:
+	@command -v strace >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq strace; }
+
 ## The whole suite: lints, unit tests, black-box tests on the debug build and on dist/bin.
-test: lint unit blackbox-dist
+test: test-deps lint unit blackbox-dist
 
 lint:
 	$(CARGO) fmt --all -- --check
@@ -80,6 +84,12 @@ fuzz:
 		echo "== fuzz $$t ($(FUZZ_SECONDS) s)"; \
 		$(CARGO) +nightly fuzz run $$t -- -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=1024 || exit 1; \
 	done
+
+## Ours against the legacy scripts and monitoring-plugins, measured side by side on
+## loopback: a Markdown table on stdout. Installs hyperfine, nginx, ... when missing.
+.PHONY: bench
+bench: dist
+	@bash tests/bench/run.sh
 
 clean:
 	$(CARGO) clean

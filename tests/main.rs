@@ -13,5 +13,7 @@ mod check_file_exists;
 mod conventions;
 // Signals and processes: SIGTERM ends a check at once, no children, no lingering.
 mod processes;
+// recipe-generator: wrappers run end to end, exec counts, hostile values, conversion.
+mod recipe_generator;
 // The shipped binaries: static, within their size budgets.
 mod dist;

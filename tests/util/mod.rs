@@ -72,8 +72,17 @@ where
     I: IntoIterator<Item = S>,
     S: AsRef<OsStr>,
 {
+    run_program(&bin(name), name, args, cwd)
+}
+
+/// [`run_in`] for any program, such as a wrapper; `name` shows it in messages.
+pub fn run_program<I, S>(program: &Path, name: &str, args: I, cwd: Option<&Path>) -> Outcome
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
     let args: Vec<OsString> = args.into_iter().map(|a| a.as_ref().to_owned()).collect();
-    let mut command = Command::new(bin(name));
+    let mut command = Command::new(program);
     command.args(&args).stdin(Stdio::null());
     for var in [
         "http_proxy",

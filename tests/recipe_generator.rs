@@ -1,0 +1,845 @@
+//! recipe-generator end to end: wrappers are generated, then run as slapgrid
+//! runs them (no arguments, working folder = partition) against real listeners
+//! and files; execs are counted with strace; buildout files are converted.
+
+use std::ffi::OsString;
+use std::fs;
+use std::os::unix::ffi::OsStringExt;
+use std::os::unix::fs::{MetadataExt, PermissionsExt, symlink};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant, SystemTime};
+
+use crate::util::{Outcome, bin, listen, run, run_in, run_program, temp_dir};
+
+const RG: &str = "recipe-generator";
+
+fn s(path: &Path) -> String {
+    path.display().to_string()
+}
+
+/// `dir/bin`: a short path to the binaries under test, so that the direct form
+/// is used wherever the build lives.
+fn short_bin_dir(dir: &Path) -> PathBuf {
+    let link = dir.join("bin");
+    let real = bin("check-port-listening");
+    symlink(real.parent().expect("bin folder"), &link).expect("symlink bin");
+    link
+}
+
+/// A bin folder whose path is too long for a `#!` line.
+fn deep_bin_dir(dir: &Path) -> PathBuf {
+    let deep = dir.join("d".repeat(100)).join("e".repeat(40));
+    fs::create_dir_all(&deep).unwrap();
+    let link = deep.join("bin");
+    symlink(bin("check-port-listening").parent().unwrap(), &link).unwrap();
+    link
+}
+
+/// Runs `recipe-generator write` for `promise` with `args` baked.
+fn write(output: &Path, promise: &str, bin_dir: &Path, args: &[&str]) -> Outcome {
+    let mut argv = vec![
+        "write".to_owned(),
+        "--output".into(),
+        s(output),
+        "--promise".into(),
+        promise.into(),
+        "--bin-dir".into(),
+        s(bin_dir),
+        "--".into(),
+    ];
+    argv.extend(args.iter().map(|a| (*a).to_owned()));
+    run(RG, argv)
+}
+
+/// Runs a wrapper as slapgrid does: no arguments, from the partition folder.
+fn run_wrapper(wrapper: &Path, args: &[&str], cwd: &Path) -> Outcome {
+    run_program(wrapper, &s(wrapper), args, Some(cwd))
+}
+
+/// How many programs running `wrapper` execs, counted with strace; `None` (said
+/// on stderr) where strace is not installed (`make test` installs it).
+fn execs(wrapper: &Path, cwd: &Path) -> Option<usize> {
+    let log = cwd.join("strace.log");
+    let status = Command::new("strace")
+        .args(["-f", "-qq", "-e", "trace=execve", "-o"])
+        .arg(&log)
+        .arg(wrapper)
+        .current_dir(cwd)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
+    match status {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            eprintln!("SKIP: strace is not installed; execs not counted (make test installs it)");
+            None
+        }
+        Err(e) => panic!("strace: {e}"),
+        Ok(_) => {
+            let trace = fs::read_to_string(&log).expect("strace log");
+            let ok = trace
+                .lines()
+                .filter(|l| l.contains("execve(") && l.ends_with("= 0"));
+            Some(ok.count())
+        }
+    }
+}
+
+#[test]
+fn direct_wrapper_is_one_exec_and_reports_as_the_binary() {
+    let dir = temp_dir("rg-direct");
+    let bin_dir = short_bin_dir(&dir);
+    let listener = listen::tcp4();
+    let port = listener.local_addr().unwrap().port().to_string();
+    let wrapper = dir.join("check-port");
+    write(
+        &wrapper,
+        "check-port-listening",
+        &bin_dir,
+        &["--host", "127.0.0.1", "--port", &port],
+    )
+    .expect(
+        0,
+        &format!(
+            "written: {} (check-port-listening, run directly)",
+            s(&wrapper)
+        ),
+    );
+    let body = fs::read_to_string(&wrapper).unwrap();
+    assert!(
+        body.starts_with(&format!(
+            "#!{}/check-port-listening --baked\n# Written by recipe-generator {} for check-port-listening.",
+            s(&bin_dir),
+            env!("CARGO_PKG_VERSION")
+        )),
+        "{body}"
+    );
+    assert!(
+        body.ends_with(&format!("\n\n--host\n127.0.0.1\n--port\n{port}\n")),
+        "{body}"
+    );
+    assert_eq!(
+        fs::metadata(&wrapper).unwrap().permissions().mode() & 0o7777,
+        0o700
+    );
+    run_wrapper(&wrapper, &[], &dir).expect_parts(
+        0,
+        &format!("OK: 127.0.0.1:{port} is listening (127.0.0.1:{port} accepted in "),
+        &[],
+    );
+    if let Some(count) = execs(&wrapper, &dir) {
+        assert_eq!(count, 1, "the direct form must be one exec");
+    }
+    drop(listener);
+    run_wrapper(&wrapper, &[], &dir).expect(
+        2,
+        &format!(
+            "CRITICAL: 127.0.0.1:{port} is not listening: 127.0.0.1:{port} connection refused"
+        ),
+    );
+}
+
+#[test]
+fn long_bin_paths_fall_back_to_a_shell_wrapper() {
+    let dir = temp_dir("rg-long");
+    let bin_dir = deep_bin_dir(&dir);
+    let binary = bin_dir.join("check-port-listening");
+    let line_len = 2 + s(&binary).len() + 8;
+    assert!(line_len > 127);
+    let listener = listen::tcp4();
+    let port = listener.local_addr().unwrap().port().to_string();
+    let wrapper = dir.join("check-port");
+    write(&wrapper, "check-port-listening", &bin_dir, &["--host", "127.0.0.1", "--port", &port]).expect(
+        0,
+        &format!(
+            "written: {} (check-port-listening, through /bin/sh: its #! line would be {line_len} bytes, over 127)",
+            s(&wrapper)
+        ),
+    );
+    let body = fs::read_to_string(&wrapper).unwrap();
+    assert!(
+        body.starts_with("#!/bin/sh\n# Written by recipe-generator "),
+        "{body}"
+    );
+    assert!(
+        body.ends_with(&format!(
+            "exec '{}' \\\n\t'--host' \\\n\t'127.0.0.1' \\\n\t'--port' \\\n\t'{port}' \\\n\t\"$@\"\n",
+            s(&binary)
+        )),
+        "{body}"
+    );
+    run_wrapper(&wrapper, &[], &dir).expect_parts(
+        0,
+        &format!("OK: 127.0.0.1:{port} is listening ("),
+        &[],
+    );
+    run_wrapper(&wrapper, &["-q"], &dir).expect_silent(0);
+    if let Some(count) = execs(&wrapper, &dir) {
+        assert_eq!(count, 2, "the shell form is the shell, then the binary");
+    }
+}
+
+/// Values a shell would expand, split or glob, in both wrapper forms.
+#[test]
+fn hostile_values_round_trip_and_stay_inert() {
+    let dir = temp_dir("rg-hostile");
+    let canary = dir.join("pwned");
+    let hint = format!(
+        "it's \"$(touch {c})\" `touch {c}` $HOME \\ \\n * ?? [a] ~ é ü 日本 ; exit 0 | true &",
+        c = s(&canary)
+    );
+    let file = dir.join("a 'b' \"$(c)\" *.txt");
+    fs::write(&file, "not empty").unwrap();
+    for (form, bin_dir) in [
+        ("direct", short_bin_dir(&dir)),
+        ("shell", deep_bin_dir(&dir)),
+    ] {
+        let wrapper = dir.join(format!("check-{form}"));
+        write(
+            &wrapper,
+            "check-file-exists",
+            &bin_dir,
+            &["--path", &s(&file), "--state", "empty", "--hint", &hint],
+        )
+        .line(0);
+        run_wrapper(&wrapper, &[], &dir).expect(
+            2,
+            &format!(
+                "CRITICAL: {} is not empty (9 bytes), expected it to be empty, {hint}",
+                s(&file)
+            ),
+        );
+        assert!(
+            !canary.exists(),
+            "{form}: a baked value was run as a command"
+        );
+    }
+}
+
+#[test]
+fn non_utf8_values_round_trip() {
+    let dir = temp_dir("rg-raw");
+    let bin_dir = short_bin_dir(&dir);
+    let raw = dir.join(OsString::from_vec(b"caf\xe9".to_vec()));
+    fs::write(&raw, "").unwrap();
+    let wrapper = dir.join("check");
+    let out = run(
+        RG,
+        [
+            OsString::from("write"),
+            "--output".into(),
+            wrapper.clone().into(),
+            "--promise".into(),
+            "check-file-exists".into(),
+            "--bin-dir".into(),
+            bin_dir.into(),
+            "--".into(),
+            "--path".into(),
+            raw.clone().into(),
+            "--state".into(),
+            "not-empty".into(),
+        ],
+    );
+    out.line(0);
+    run_wrapper(&wrapper, &[], &dir).expect(
+        2,
+        &format!(
+            "CRITICAL: {}/caf\u{FFFD} is empty, expected it not to be",
+            s(&dir)
+        ),
+    );
+    fs::write(&raw, "x").unwrap();
+    run_wrapper(&wrapper, &[], &dir).expect(
+        0,
+        &format!(
+            "OK: {}/caf\u{FFFD} exists and is not empty (file, 1 byte)",
+            s(&dir)
+        ),
+    );
+}
+
+#[test]
+fn caller_arguments_follow_the_baked_ones() {
+    let dir = temp_dir("rg-caller");
+    let bin_dir = short_bin_dir(&dir);
+    let wrapper = dir.join("check");
+    let missing = s(&dir.join("missing"));
+    write(
+        &wrapper,
+        "check-file-exists",
+        &bin_dir,
+        &["--path", &missing],
+    )
+    .line(0);
+    run_wrapper(&wrapper, &[], &dir).expect(
+        2,
+        &format!("CRITICAL: {missing} does not exist, expected it to exist"),
+    );
+    run_wrapper(&wrapper, &["--state", "absent"], &dir)
+        .expect(0, &format!("OK: {missing} is absent, as expected"));
+    run_wrapper(&wrapper, &["--path", "/"], &dir).expect(
+        3,
+        "UNKNOWN: Error parsing option '--path' with value '/': duplicate values provided (see --help)",
+    );
+    let help = run_wrapper(&wrapper, &["--help"], &dir);
+    assert!(
+        help.code == Some(0) && help.stdout.contains("Usage: check-file-exists"),
+        "{help}"
+    );
+}
+
+/// The direct form keeps baked values out of `ps`: the command line of the
+/// running check is the binary, `--baked` and the wrapper's path.
+#[test]
+fn baked_values_do_not_show_in_ps() {
+    let dir = temp_dir("rg-ps");
+    let bin_dir = short_bin_dir(&dir);
+    let Some(queue) = listen::full_queue(std::net::Ipv4Addr::LOCALHOST.into()) else {
+        panic!("cannot make a hanging listener on 127.0.0.1");
+    };
+    let port = queue.address.port().to_string();
+    let wrapper = dir.join("check");
+    write(
+        &wrapper,
+        "check-port-listening",
+        &bin_dir,
+        &["--host", "127.0.0.1", "--port", &port, "--timeout", "5"],
+    )
+    .line(0);
+    let mut child = Command::new(&wrapper)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let proc = PathBuf::from(format!("/proc/{}", child.id()));
+    let binary = fs::canonicalize(bin_dir.join("check-port-listening")).unwrap();
+    let started = Instant::now();
+    while fs::read_link(proc.join("exe")).ok().as_deref() != Some(&binary) {
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "the check never started"
+        );
+        std::thread::yield_now();
+    }
+    let cmdline = fs::read(proc.join("cmdline")).unwrap();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let expected = format!(
+        "{}/check-port-listening\0--baked\0{}\0",
+        s(&bin_dir),
+        s(&wrapper)
+    );
+    assert_eq!(String::from_utf8_lossy(&cmdline), expected);
+}
+
+#[test]
+fn refused_arguments_are_the_binary_s_own_line_and_write_nothing() {
+    let dir = temp_dir("rg-refused");
+    let bin_dir = short_bin_dir(&dir);
+    let wrapper = dir.join("check");
+    for args in [
+        &["--port", "0"][..],
+        &["--port", "80", "--unix-socket", "/s"],
+        &["--frobnicate"],
+        &["--port", "80", "--timeout", "-1"],
+        &[],
+        &["--help"],
+    ] {
+        let binary = run("check-port-listening", args);
+        let line = if args == ["--help"] {
+            "UNKNOWN: --help and --version cannot be baked into a wrapper".to_owned()
+        } else {
+            binary.line(3).to_owned()
+        };
+        write(&wrapper, "check-port-listening", &bin_dir, args).expect(3, &line);
+        assert!(!wrapper.exists(), "{args:?}: a wrapper was written");
+    }
+    write(&wrapper, "check-file-exists", &bin_dir, &["--path", "a\nb"]).expect(
+        3,
+        "UNKNOWN: argument 2 (a b) holds a newline or NUL, which a wrapper cannot carry verbatim",
+    );
+    assert_eq!(fs::read_dir(&dir).unwrap().count(), 1, "only bin/ is there");
+}
+
+#[test]
+fn bad_generator_usage_is_unknown() {
+    let dir = temp_dir("rg-usage");
+    let bin_dir = short_bin_dir(&dir);
+    let out = dir.join("w");
+    write(
+        &dir.join("no/such/folder/w"),
+        "check-file-exists",
+        &bin_dir,
+        &["--path", "/"],
+    )
+    .expect(
+        3,
+        &format!(
+            "UNKNOWN: cannot write {}/no/such/folder/w: folder {}/no/such/folder does not exist",
+            s(&dir),
+            s(&dir)
+        ),
+    );
+    write(&out, "check-nothing", &bin_dir, &[]).expect(
+        3,
+        "UNKNOWN: unknown promise 'check-nothing', expected check-port-listening, check-file-exists",
+    );
+    write(
+        &out,
+        "check-file-exists",
+        Path::new("bin"),
+        &["--path", "/"],
+    )
+    .expect(
+        3,
+        "UNKNOWN: --bin-dir bin is not an absolute path (wrappers run from the partition folder)",
+    );
+    write(&out, "check-file-exists", &dir, &["--path", "/"]).expect(
+        3,
+        &format!(
+            "UNKNOWN: --bin-dir: {}/check-file-exists cannot be used: no such file or directory",
+            s(&dir)
+        ),
+    );
+    let binary = s(&bin_dir.join("check-file-exists"));
+    let common = [
+        "write",
+        "--output",
+        &s(&out),
+        "--promise",
+        "check-file-exists",
+    ];
+    run(
+        RG,
+        [
+            &common[..],
+            &[
+                "--bin-dir",
+                &s(&bin_dir),
+                "--binary",
+                &binary,
+                "--",
+                "--path",
+                "/",
+            ],
+        ]
+        .concat(),
+    )
+    .expect(3, "UNKNOWN: give either --bin-dir or --binary (see --help)");
+    run(RG, [&common[..], &["--binary", &binary, "--mode", "777", "--", "--path", "/"]].concat()).expect(
+        3,
+        "UNKNOWN: Error parsing option '--mode' with value '777': 777 lets everyone rewrite the wrapper, and so run anything (see --help)",
+    );
+    run(
+        RG,
+        [
+            &common[..],
+            &["--binary", &binary, "--mode", "0750", "--", "--path", "/"],
+        ]
+        .concat(),
+    )
+    .expect(
+        0,
+        &format!("written: {} (check-file-exists, run directly)", s(&out)),
+    );
+    assert_eq!(
+        fs::metadata(&out).unwrap().permissions().mode() & 0o7777,
+        0o750
+    );
+    assert!(!dir.join("no").exists());
+    run(RG, ["--frobnicate"]).expect(
+        3,
+        "UNKNOWN: Unrecognized argument: --frobnicate (see --help)",
+    );
+    run(RG, ["--version"]).expect(
+        0,
+        &format!("recipe-generator {}", env!("CARGO_PKG_VERSION")),
+    );
+}
+
+#[test]
+fn an_up_to_date_wrapper_is_left_untouched() {
+    let dir = temp_dir("rg-idem");
+    let bin_dir = short_bin_dir(&dir);
+    let wrapper = dir.join("check");
+    let args = ["--path", "/", "--hint", "x"];
+    write(&wrapper, "check-file-exists", &bin_dir, &args).line(0);
+    let past = SystemTime::now() - Duration::from_secs(3600);
+    fs::File::options()
+        .write(true)
+        .open(&wrapper)
+        .unwrap()
+        .set_modified(past)
+        .unwrap();
+    let before = fs::metadata(&wrapper).unwrap();
+    write(&wrapper, "check-file-exists", &bin_dir, &args).expect(
+        0,
+        &format!(
+            "unchanged: {} (check-file-exists, run directly)",
+            s(&wrapper)
+        ),
+    );
+    let after = fs::metadata(&wrapper).unwrap();
+    assert_eq!(
+        (after.ino(), after.modified().unwrap()),
+        (before.ino(), past)
+    );
+    write(
+        &wrapper,
+        "check-file-exists",
+        &bin_dir,
+        &["--path", "/", "--hint", "y"],
+    )
+    .expect(
+        0,
+        &format!("written: {} (check-file-exists, run directly)", s(&wrapper)),
+    );
+    assert_ne!(fs::metadata(&wrapper).unwrap().ino(), before.ino());
+    assert_eq!(
+        fs::read_dir(&dir).unwrap().count(),
+        2,
+        "a temporary file was left"
+    );
+}
+
+#[test]
+fn a_malformed_wrapper_is_unknown_with_one_line() {
+    let dir = temp_dir("rg-malformed");
+    let bin_dir = short_bin_dir(&dir);
+    let wrapper = dir.join("check");
+    let binary = s(&bin_dir.join("check-file-exists"));
+    fs::write(
+        &wrapper,
+        format!("#!{binary} --baked\n# header\n--path\n/\n"),
+    )
+    .unwrap();
+    fs::set_permissions(&wrapper, fs::Permissions::from_mode(0o700)).unwrap();
+    run_wrapper(&wrapper, &[], &dir).expect(
+        3,
+        &format!(
+            "UNKNOWN: wrapper {} is malformed: line 3 is neither a # comment nor the blank line that closes the header",
+            s(&wrapper)
+        ),
+    );
+    fs::write(&wrapper, format!("#!{binary} --baked\n\n--path\n/\0x\n")).unwrap();
+    run_wrapper(&wrapper, &[], &dir).expect(
+        3,
+        &format!(
+            "UNKNOWN: wrapper {} is malformed: line 4 holds a NUL byte, which no argument can",
+            s(&wrapper)
+        ),
+    );
+    run_in("check-file-exists", ["--baked", "missing"], Some(&dir)).expect(
+        3,
+        "UNKNOWN: cannot read wrapper missing: no such file or directory",
+    );
+}
+
+/// A deployed partition's `.installed.cfg`: every supported kind of promise part
+/// next to parts that are not promises.
+fn installed_cfg(partition: &Path, port: u16, closed: u16, abstract_name: &str) -> String {
+    let p = s(partition);
+    format!(
+        "[buildout]
+installed_develop_eggs = 
+parts = directory logrotate check-port frontend-port mysqld-socket xvfb-socket error-log pid-file disk-space wrapper-with-promise-option
+
+[directory]
+__buildout_installed__ = 
+__buildout_signature__ = slapos.cookbook-1.0.373-py3.9.egg
+etc = {p}/etc
+plugin = {p}/etc/plugin
+promise = {p}/etc/promise
+recipe = slapos.cookbook:mkdirectory
+
+[logrotate]
+__buildout_installed__ = {p}/etc/logrotate.d/app
+__buildout_signature__ = slapos.cookbook-1.0.373-py3.9.egg
+log = {p}/var/log/app.log
+recipe = slapos.cookbook:logrotate.d
+
+# The legacy Python recipe.
+[check-port]
+__buildout_installed__ = {p}/etc/promise/check-port
+__buildout_signature__ = slapos.cookbook-1.0.373-py3.9.egg
+hostname = 127.0.0.1
+path = {p}/etc/promise/check-port
+port = {port}
+recipe = slapos.cookbook:check_port_listening
+
+[frontend-port]
+__buildout_installed__ = {p}/etc/plugin/check-frontend-port.py
+__buildout_signature__ = slapos.cookbook-1.0.373-py3.9.egg slapos.toolbox-0.140
+config-host = 127.0.0.1
+config-port = {closed}
+content = from slapos.promise.plugin.check_socket_listening import RunPromise
+\textra_config_dict = {{'host': '127.0.0.1', 'port': '{closed}'}}
+eggs = slapos.toolbox
+module = slapos.promise.plugin.check_socket_listening
+name = check-frontend-port.py
+output = {p}/etc/plugin/check-frontend-port.py
+recipe = slapos.cookbook:promise.plugin
+
+[mysqld-socket]
+__buildout_installed__ = {p}/etc/plugin/check-mysqld-socket.py
+config-pathname = {p}/var/run/mysqld.sock
+module = slapos.promise.plugin.check_socket_listening
+output = {p}/etc/plugin/check-mysqld-socket.py
+recipe = slapos.cookbook:promise.plugin
+
+[xvfb-socket]
+__buildout_installed__ = {p}/etc/plugin/check-xvfb.py
+config-abstract = {abstract_name}
+config-frequency = 5
+module = slapos.promise.plugin.check_socket_listening
+output = {p}/etc/plugin/check-xvfb.py
+recipe = slapos.cookbook:promise.plugin
+
+[error-log]
+__buildout_installed__ = {p}/etc/plugin/check-error-log.py
+config-filename = {p}/var/log/error.log
+config-state = empty
+config-url = https://[::1]:8443/log/error.log
+module = slapos.promise.plugin.check_file_state
+output = {p}/etc/plugin/check-error-log.py
+recipe = slapos.cookbook:promise.plugin
+
+[pid-file]
+__buildout_installed__ = {p}/etc/plugin/check-pid.py
+config-filename = {p}/var/run/app.pid
+config-state = present
+module = slapos.promise.plugin.check_file_state
+output = {p}/etc/plugin/check-pid.py
+recipe = slapos.cookbook:promise.plugin
+
+[disk-space]
+__buildout_installed__ = {p}/etc/plugin/check-free-disk-space.py
+config-threshold-ratio = 0.9
+module = slapos.promise.plugin.check_free_disk_space
+output = {p}/etc/plugin/check-free-disk-space.py
+recipe = slapos.cookbook:promise.plugin
+
+; Not a promise, even though it has an option called promise.
+[wrapper-with-promise-option]
+__buildout_installed__ = {p}/bin/app
+command-line = {p}/bin/app --serve
+promise = check_socket_listening
+recipe = slapos.cookbook:wrapper
+wrapper-path = {p}/bin/app
+"
+    )
+}
+
+#[test]
+fn convert_an_installed_cfg_then_run_every_wrapper() {
+    let partition = temp_dir("rg-convert");
+    let bin_dir = short_bin_dir(&partition);
+    for folder in ["etc/promise", "etc/plugin", "var/run", "var/log"] {
+        fs::create_dir_all(partition.join(folder)).unwrap();
+    }
+    let p = s(&partition);
+    let listener = listen::tcp4();
+    let port = listener.local_addr().unwrap().port();
+    let closed = listen::closed_port();
+    let abstract_name = format!("np-rg-{}", std::process::id());
+    let _xvfb = listen::abstract_socket(&abstract_name);
+    let _mysqld = listen::unix(&partition.join("var/run/mysqld.sock"));
+    fs::write(partition.join("var/log/error.log"), "boom\n").unwrap();
+    fs::write(partition.join("var/run/app.pid"), "42\n").unwrap();
+    let cfg = partition.join(".installed.cfg");
+    fs::write(
+        &cfg,
+        installed_cfg(&partition, port, closed, &abstract_name),
+    )
+    .unwrap();
+    let convert = |extra: &[&str]| {
+        let mut args = vec![
+            "convert".to_owned(),
+            s(&cfg),
+            "--bin-dir".into(),
+            s(&bin_dir),
+            "--promise-dir".into(),
+            format!("{p}/etc/promise"),
+        ];
+        args.extend(extra.iter().map(|a| (*a).to_owned()));
+        run_in(RG, args, Some(&partition))
+    };
+    let wrappers = [
+        ("check-port", "check-port", "check-port-listening", ""),
+        (
+            "frontend-port",
+            "check-frontend-port",
+            "check-port-listening",
+            "",
+        ),
+        (
+            "mysqld-socket",
+            "check-mysqld-socket",
+            "check-port-listening",
+            "",
+        ),
+        (
+            "xvfb-socket",
+            "check-xvfb",
+            "check-port-listening",
+            "; ignored: config-frequency",
+        ),
+        ("error-log", "check-error-log", "check-file-exists", ""),
+        ("pid-file", "check-pid", "check-file-exists", ""),
+    ];
+    let expected = |verb: &str, summary: &str| {
+        let mut lines: Vec<String> = wrappers
+            .iter()
+            .map(|(section, file, promise, note)| {
+                format!(
+                    "{verb}: {p}/etc/promise/{file} ([{section}] {promise}{note}, run directly)"
+                )
+            })
+            .collect();
+        lines.push(
+            "skipped: [disk-space] plugin check_free_disk_space has no native replacement".into(),
+        );
+        lines.push(summary.into());
+        lines.join("\n") + "\n"
+    };
+
+    let dry = convert(&["--dry-run"]);
+    assert_eq!(
+        (dry.code, dry.stderr.as_str(), dry.stdout.as_str()),
+        (
+            Some(0),
+            "",
+            expected(
+                "would write",
+                "dry run: 6 to write, 0 unchanged, 1 skipped, 3 other parts left alone"
+            )
+            .as_str()
+        ),
+        "{dry}"
+    );
+    assert_eq!(
+        fs::read_dir(partition.join("etc/promise")).unwrap().count(),
+        0
+    );
+
+    let first = convert(&[]);
+    assert_eq!(
+        (first.code, first.stderr.as_str(), first.stdout.as_str()),
+        (
+            Some(0),
+            "",
+            expected(
+                "written",
+                "done: 6 written, 0 unchanged, 1 skipped, 3 other parts left alone"
+            )
+            .as_str()
+        ),
+        "{first}"
+    );
+    let promise = |name: &str| partition.join("etc/promise").join(name);
+    run_wrapper(&promise("check-port"), &[], &partition).expect_parts(
+        0,
+        &format!("OK: 127.0.0.1:{port} is listening ("),
+        &[],
+    );
+    run_wrapper(&promise("check-frontend-port"), &[], &partition).expect(
+        2,
+        &format!(
+            "CRITICAL: 127.0.0.1:{closed} is not listening: 127.0.0.1:{closed} connection refused"
+        ),
+    );
+    run_wrapper(&promise("check-mysqld-socket"), &[], &partition).expect_parts(
+        0,
+        &format!("OK: unix socket {p}/var/run/mysqld.sock is listening ("),
+        &[],
+    );
+    run_wrapper(&promise("check-xvfb"), &[], &partition).expect_parts(
+        0,
+        &format!("OK: abstract socket @{abstract_name} is listening ("),
+        &[],
+    );
+    run_wrapper(&promise("check-error-log"), &[], &partition).expect(
+        2,
+        &format!(
+            "CRITICAL: {p}/var/log/error.log is not empty (5 bytes), expected it to be empty, content available at https://[::1]:8443/log/error.log"
+        ),
+    );
+    run_wrapper(&promise("check-pid"), &[], &partition).expect(
+        0,
+        &format!("OK: {p}/var/run/app.pid exists (file, 3 bytes)"),
+    );
+    if let Some(count) = execs(&promise("check-pid"), &partition) {
+        assert_eq!(count, 1);
+    }
+
+    let again = convert(&[]);
+    assert_eq!(
+        again.stdout,
+        expected(
+            "unchanged",
+            "done: 0 written, 6 unchanged, 1 skipped, 3 other parts left alone"
+        ),
+        "{again}"
+    );
+    assert!(
+        !partition.join("bin/app").exists(),
+        "a part that is not a promise was touched"
+    );
+}
+
+#[test]
+fn convert_validates_everything_before_writing_anything() {
+    let partition = temp_dir("rg-convert-bad");
+    let bin_dir = short_bin_dir(&partition);
+    fs::create_dir_all(partition.join("etc/promise")).unwrap();
+    let p = s(&partition);
+    let good = format!(
+        "[ok]\nrecipe = slapos.cookbook:check_port_listening\npath = {p}/etc/promise/ok\nhostname = localhost\nport = 80\n"
+    );
+    let cases = [
+        (
+            "[bad]\n<= monitor-promise-base\npromise = check_socket_listening\nname = bad.py\nconfig-host = ${frontend:host}\nconfig-port = 80\n",
+            "UNKNOWN: [bad] config-host: ${frontend:host} is unresolved: this file has no section [frontend]",
+        ),
+        (
+            "[bad]\npromise = check_socket_listening\nname = bad.py\nconfig-port = 0\n",
+            "UNKNOWN: [bad] check-port-listening: Error parsing option '--port' with value '0': expected a port number from 1 to 65535, got '0' (see --help)",
+        ),
+        (
+            "[bad]\nrecipe = slapos.cookbook:check_port_listening\npath = /no/such/folder/x\nhostname = localhost\nport = 80\n",
+            "UNKNOWN: [bad] check-port-listening: cannot write /no/such/folder/x: folder /no/such/folder does not exist",
+        ),
+        (
+            "[bad]\npromise = check_file_state\nname = ok\nconfig-filename = /x\n",
+            &format!("UNKNOWN: [ok] and [bad] both write {p}/etc/promise/ok"),
+        ),
+        (
+            "[bad]\nnot an option\n",
+            "UNKNOWN: CFG line 8: expected key = value, [section], a comment or an indented continuation",
+        ),
+    ];
+    let cfg = partition.join("instance.cfg");
+    for (bad, line) in cases {
+        fs::write(&cfg, format!("{good}\n{bad}")).unwrap();
+        run_in(
+            RG,
+            [
+                "convert",
+                &s(&cfg),
+                "--bin-dir",
+                &s(&bin_dir),
+                "--promise-dir",
+                &format!("{p}/etc/promise"),
+            ],
+            Some(&partition),
+        )
+        .expect(3, &line.replace("CFG", &s(&cfg)));
+        assert_eq!(
+            fs::read_dir(partition.join("etc/promise")).unwrap().count(),
+            0,
+            "{bad}"
+        );
+    }
+}
