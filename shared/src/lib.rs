@@ -60,6 +60,13 @@ pub trait Promise: argh::FromArgs {
     /// A [`Usage`] error (exit 3) naming what is wrong.
     fn plan(self) -> Result<Self::Plan, Usage>;
 
+    /// The timeout of the run, decided after `plan` and before the deadline
+    /// starts: `--timeout` unless the promise reads another one at run time
+    /// (check-url-available's `--timeout-file`). I/O is allowed here.
+    fn timeout(_plan: &Self::Plan, common: Common) -> Duration {
+        common.timeout
+    }
+
     /// Runs the check before the deadline.
     ///
     /// # Errors
@@ -89,7 +96,7 @@ fn run<P: Promise>(name: &str, version: &str, argv: Vec<OsString>) -> ExitCode {
         Ok(plan) => plan,
         Err(usage) => return report::emit(Status::Unknown, &usage.0, false),
     };
-    let deadline = Deadline::start(common.timeout);
+    let deadline = Deadline::start(P::timeout(&plan, common));
     match P::execute(plan, &deadline) {
         Ok(report) => report.emit(common.quiet, common.perfdata),
         Err(error) => report::emit(error.status(), &error.to_string(), false),
