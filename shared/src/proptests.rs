@@ -27,6 +27,20 @@ struct Demo {
     quiet: bool,
 }
 
+/// Mostly letters and spaces (clean text, double and edge spaces), some of
+/// what the byte path must leave to the char path.
+fn line_like() -> impl Strategy<Value = String> {
+    let c = prop_oneof![
+        6 => Just('a'),
+        4 => Just(' '),
+        1 => Just('~'),
+        1 => Just('\t'),
+        1 => Just('\u{7f}'),
+        1 => Just('\u{e9}'),
+    ];
+    proptest::collection::vec(c, 0..12).prop_map(|chars| chars.into_iter().collect())
+}
+
 proptest! {
     #[test]
     fn seconds_never_panic(text in ".{0,40}") {
@@ -57,6 +71,11 @@ proptest! {
         let unsafe_char = |c: char| c.is_control() || matches!(c, '\u{2028}' | '\u{2029}' | '\u{202E}');
         prop_assert!(!clean.chars().any(unsafe_char), "{:?}", clean);
         prop_assert!(!clean.starts_with(' ') && !clean.ends_with(' ') && !clean.contains("  "));
+    }
+
+    #[test]
+    fn the_byte_path_of_sanitize_changes_nothing(text in line_like(), max in 1usize..16) {
+        prop_assert_eq!(sanitize(&text, max), crate::report::fold(&text, max));
     }
 
     #[test]
