@@ -170,13 +170,18 @@ pub(crate) fn fold(text: &str, max_chars: usize) -> String {
 /// lines we build ourselves are printable ASCII with single spaces, and the
 /// char-by-char path costs every run thousands of instructions per line.
 fn is_clean(text: &[u8], max_chars: usize) -> bool {
-    text.len() <= max_chars
-        && text.first() != Some(&b' ')
-        && text.last() != Some(&b' ')
-        && text
-            .iter()
-            .zip(text.iter().skip(1).chain([&b'x']))
-            .all(|(&b, &next)| (b' '..=b'~').contains(&b) && !(b == b' ' && next == b' '))
+    if text.len() > max_chars {
+        return false;
+    }
+    // Starting as if after a space rejects a leading space like a double one.
+    let mut previous = b' ';
+    for &b in text {
+        if !(b' '..=b'~').contains(&b) || (b == b' ' && previous == b' ') {
+            return false;
+        }
+        previous = b;
+    }
+    previous != b' ' || text.is_empty()
 }
 
 /// [`sanitize`] for bytes a peer sent: invalid UTF-8 becomes U+FFFD first.
