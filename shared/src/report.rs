@@ -9,6 +9,7 @@
 //! The deadline's timer may fire while the check is printing its own line; an
 //! atomic flag makes sure only the first of them prints.
 
+use std::borrow::Cow;
 use std::io::Write;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -112,7 +113,11 @@ pub fn claim_line() -> bool {
 /// The complete line: `STATUS: sanitised message` and a newline.
 #[must_use]
 pub fn format_line(status: Status, message: &str) -> String {
-    let message = sanitize(message, MAX_MESSAGE_CHARS);
+    let message = if is_clean(message.as_bytes(), MAX_MESSAGE_CHARS) {
+        Cow::Borrowed(message)
+    } else {
+        Cow::Owned(fold(message, MAX_MESSAGE_CHARS))
+    };
     let label = status.label();
     // Built by hand: `format!` costs about 3,000 instructions a line in
     // core::fmt and reallocations, on every run (the timer's line included).
