@@ -66,7 +66,14 @@ impl Deadline {
     /// The timeout message for `target` while doing `activity`.
     #[must_use]
     pub fn timed_out(&self, target: &str, activity: &str) -> String {
-        let mut message = format!("{target} timed out after {}", format_seconds(self.timeout));
+        const AFTER: &str = " timed out after ";
+        // Built by hand and sized once: every stage of every run makes one.
+        let seconds = format_seconds(self.timeout);
+        let mut message =
+            String::with_capacity(target.len() + AFTER.len() + seconds.len() + 1 + activity.len());
+        message.push_str(target);
+        message.push_str(AFTER);
+        message.push_str(&seconds);
         if !activity.is_empty() {
             message.push(' ');
             message.push_str(activity);
