@@ -10,7 +10,7 @@ mod target;
 
 use std::fmt;
 use std::io;
-use std::net::{SocketAddr, ToSocketAddrs};
+use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
 use std::time::{Duration, Instant};
 
 use argh::FromArgs;
@@ -195,7 +195,10 @@ fn check_tcp(
     deadline: &Deadline,
 ) -> Result<Report, Error> {
     let target = target::tcp_name(host, port);
-    deadline.set_stage(&target, &format!("resolving {host}"));
+    // An IP literal is not looked up: no resolving stage to prepare for it.
+    if host.parse::<IpAddr>().is_err() {
+        deadline.set_stage(&target, &format!("resolving {host}"));
+    }
     let resolved = (host, port)
         .to_socket_addrs()
         .map_err(|error| Error::Resolve {
