@@ -226,10 +226,13 @@ fn connect_any(
     addresses: &[SocketAddr],
     deadline: &Deadline,
 ) -> Result<Report, Error> {
-    let mut attempts = Vec::with_capacity(addresses.len());
+    // Empty until a failure: the usual run succeeds at its first address.
+    let mut attempts = Vec::new();
     let mut last_timed_out = false;
     for (i, address) in addresses.iter().enumerate() {
-        deadline.set_stage(&target, &format!("connecting to {address}"));
+        // Shown once, for the stage and for the verdict.
+        let shown = address.to_string();
+        deadline.set_stage(&target, &["connecting to ", &shown].concat());
         // An equal share of what is left: an address that never answers leaves
         // time for the ones after it.
         let share = deadline.remaining() / u32::try_from(addresses.len() - i).unwrap_or(u32::MAX);
@@ -239,10 +242,10 @@ fn connect_any(
             Domain::for_address(*address),
             share,
         ) {
-            Ok(()) => return Ok(listening(&target, &address.to_string(), started, deadline)),
+            Ok(()) => return Ok(listening(&target, &shown, started, deadline)),
             Err(error) => {
                 last_timed_out = error.kind() == io::ErrorKind::TimedOut;
-                attempts.push(format!("{address} {}", describe(&error)));
+                attempts.push(format!("{shown} {}", describe(&error)));
             }
         }
     }
