@@ -316,14 +316,18 @@ fn baked_values_do_not_show_in_ps() {
     let proc = PathBuf::from(format!("/proc/{}", child.id()));
     let binary = fs::canonicalize(bin_dir.join("check-port-listening")).unwrap();
     let started = Instant::now();
-    while fs::read_link(proc.join("exe")).ok().as_deref() != Some(&binary) {
+    // exec sets /proc/PID/exe before the new command line: wait for both.
+    let cmdline = loop {
+        let cmdline = fs::read(proc.join("cmdline")).unwrap_or_default();
+        if fs::read_link(proc.join("exe")).ok().as_deref() == Some(&binary) && !cmdline.is_empty() {
+            break cmdline;
+        }
         assert!(
             started.elapsed() < Duration::from_secs(5),
             "the check never started"
         );
         std::thread::yield_now();
-    }
-    let cmdline = fs::read(proc.join("cmdline")).unwrap();
+    };
     child.kill().unwrap();
     child.wait().unwrap();
     let expected = format!(
@@ -694,7 +698,7 @@ fn convert_an_installed_cfg_then_run_every_wrapper() {
             .iter()
             .map(|(section, file, promise, note)| {
                 format!(
-                    "{verb}: {p}/etc/promise/{file} ([{section}] {promise}{note}, run directly)"
+                    "{verb}: {p}/etc/promise/{file} ([{section}] {promise}, run directly{note})"
                 )
             })
             .collect();

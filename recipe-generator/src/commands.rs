@@ -44,6 +44,7 @@ pub fn write(options: Write, say: &mut dyn FnMut(&str)) -> Result<(), Usage> {
         PathBuf::from(os_arg(&options.output)),
         &PathBuf::from(os_arg(&options.shell)),
         promise.name.to_owned(),
+        &[],
     )?;
     let outcome = install::install(&ready.output, &ready.content, options.mode)?;
     say(&line(outcome, false, &ready));
@@ -119,12 +120,8 @@ pub fn convert(options: Convert, say: &mut dyn FnMut(&str)) -> Result<(), Usage>
         let binary = bin_dir.join(promise.name);
         wrapper::check_executable("--bin-dir", &binary)?;
         let wrapper = Wrapper::new(promise, binary, mapped.args).map_err(in_part)?;
-        let mut about = format!("[{name}] {}", promise.name);
-        for note in &mapped.notes {
-            about.push_str("; ");
-            about.push_str(note);
-        }
-        let one = render(wrapper, mapped.output, &shell, about)?;
+        let about = format!("[{name}] {}", promise.name);
+        let one = render(wrapper, mapped.output, &shell, about, &mapped.notes)?;
         install::check_target(&one.output).map_err(in_part)?;
         ready.push(one);
     }
@@ -162,19 +159,35 @@ pub fn convert(options: Convert, say: &mut dyn FnMut(&str)) -> Result<(), Usage>
     Ok(())
 }
 
-fn render(wrapper: Wrapper, output: PathBuf, shell: &Path, about: String) -> Result<Ready, Usage> {
+/// Renders `wrapper`; the line will say `about`, the form, then `notes`.
+fn render(
+    wrapper: Wrapper,
+    output: PathBuf,
+    shell: &Path,
+    about: String,
+    notes: &[String],
+) -> Result<Ready, Usage> {
     let (content, form) = wrapper.render(shell);
     let how = match form {
         Form::Direct => "run directly".to_owned(),
         Form::Shell(why) => {
             wrapper::check_shell(shell)?;
-            why
+            if wrapper.args.iter().any(|a| a == "--password") {
+                format!("{why}; the password shows in ps in this form, prefer --password-file")
+            } else {
+                why
+            }
         }
     };
+    let mut about = format!("{about}, {how}");
+    for note in notes {
+        about.push_str("; ");
+        about.push_str(note);
+    }
     Ok(Ready {
         output,
         content,
-        about: format!("{about}, {how}"),
+        about,
     })
 }
 

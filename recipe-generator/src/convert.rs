@@ -144,7 +144,7 @@ impl Reader<'_, '_> {
     }
 
     /// The dash+curl script: no TLS verification, redirects followed, timeout
-    /// read from a file at every run.
+    /// read from a file at every run, else 20 s.
     fn legacy_url(self) -> Result<Mapped, Usage> {
         let path = self.require("path", "the recipe")?;
         let url = self.require("url", "the recipe")?;
@@ -163,7 +163,13 @@ impl Reader<'_, '_> {
                 .to_string_lossy()
                 .into_owned(),
         };
-        args.extend(["--timeout-file".into(), timeout_file]);
+        // The script's curl --max-time: the file's number at every run, else 20.
+        args.extend([
+            "--timeout-file".into(),
+            timeout_file,
+            "--timeout".into(),
+            "20".into(),
+        ]);
         // The script used the client certificate only when all three were set;
         // with -k, the CA file never served.
         let (ca, cert, key) = (
@@ -426,6 +432,8 @@ mod tests {
                 "--check-secure",
                 "--timeout-file",
                 "/p/etc/promise_timeout",
+                "--timeout",
+                "20",
                 "--cert-file",
                 "/c",
                 "--key-file",
@@ -438,7 +446,15 @@ mod tests {
         );
         assert_eq!(
             args(&m),
-            ["--url", "http://a/", "-k", "--timeout-file", "/t"]
+            [
+                "--url",
+                "http://a/",
+                "-k",
+                "--timeout-file",
+                "/t",
+                "--timeout",
+                "20"
+            ]
         );
     }
 
