@@ -17,6 +17,9 @@ use crate::args::format_seconds;
 pub struct Deadline {
     end: Instant,
     timeout: Duration,
+    /// `timeout` as shown in messages, made once: every stage's line uses it.
+    /// Leaked (one per deadline, one deadline per run) to keep `Deadline` Copy.
+    shown: &'static str,
 }
 
 impl Deadline {
@@ -36,6 +39,7 @@ impl Deadline {
         Deadline {
             end: Instant::now() + timeout,
             timeout,
+            shown: format_seconds(timeout).leak(),
         }
     }
 
@@ -68,12 +72,12 @@ impl Deadline {
     pub fn timed_out(&self, target: &str, activity: &str) -> String {
         const AFTER: &str = " timed out after ";
         // Built by hand and sized once: every stage of every run makes one.
-        let seconds = format_seconds(self.timeout);
-        let mut message =
-            String::with_capacity(target.len() + AFTER.len() + seconds.len() + 1 + activity.len());
+        let mut message = String::with_capacity(
+            target.len() + AFTER.len() + self.shown.len() + 1 + activity.len(),
+        );
         message.push_str(target);
         message.push_str(AFTER);
-        message.push_str(&seconds);
+        message.push_str(self.shown);
         if !activity.is_empty() {
             message.push(' ');
             message.push_str(activity);
