@@ -96,6 +96,7 @@ fn run<P: Promise>(name: &str, version: &str, argv: Vec<OsString>) -> ExitCode {
         Ok(plan) => plan,
         Err(usage) => return report::emit(Status::Unknown, &usage.0, false),
     };
+    report::want_perfdata(common.perfdata);
     let deadline = Deadline::start(P::timeout(&plan, common));
     match P::execute(plan, &deadline) {
         Ok(report) => report.emit(common.quiet, common.perfdata),

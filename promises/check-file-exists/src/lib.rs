@@ -219,6 +219,9 @@ impl Promise for Args {
             "{shown} {} ({found}, {size}{fresh})",
             plan.state.verb()
         ));
+        if !shared::report::perfdata_wanted() {
+            return Ok(report);
+        }
         if let Some(age) = age {
             let limit = plan
                 .max_age

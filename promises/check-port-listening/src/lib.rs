@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use argh::FromArgs;
 use shared::args::{display_arg, format_millis, os_arg, parse_seconds};
-use shared::report::perf_seconds;
+use shared::report::{perf_seconds, perfdata_wanted};
 use shared::{Common, Deadline, Failure, Promise, Report, Status, Usage};
 use socket2::{Domain, SockAddr, Socket, Type};
 
@@ -298,6 +298,9 @@ fn listening(target: &str, address: &str, started: Instant, deadline: &Deadline)
             "{target} is listening ({address} accepted in {elapsed})"
         ))
     };
+    if !perfdata_wanted() {
+        return report;
+    }
     let time = format!(
         "{}s;;;0;{}",
         perf_seconds(took),
