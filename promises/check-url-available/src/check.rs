@@ -1,0 +1,457 @@
+//! The check itself: send the request, follow redirects, judge the final
+//! response (status, content, certificate lifetime) and say what happened.
+//!
+//! We follow redirects ourselves (ureq's `max_redirects(0)` hands us each 3xx)
+//! so that a failure names the URL that failed, a loop is shown as a loop, and
+//! credentials never travel to another origin.
+
+use std::sync::Arc;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use shared::args::format_millis;
+use shared::report::{describe_io, perf_seconds, sanitize};
+use shared::{Deadline, Report};
+use ureq::Agent;
+use ureq::http::header::{HeaderValue, LOCATION};
+use ureq::http::{Response, Uri};
+use ureq::unversioned::transport::{ConnectProxyConnector, Connector, TcpConnector};
+
+use crate::content::{self, Found};
+use crate::net::{Phase, Progress, Resolve, Seen, TlsConnector};
+use crate::request::{Method, is_credential};
+use crate::tls::Tls;
+use crate::{Error, Plan, Policy, target};
+
+/// The most response header bytes we take; the input buffer is a little larger
+/// so that a longer header is reported as such, not as a stalled connection.
+const MAX_RESPONSE_HEADERS: usize = 64 * 1024;
+const INPUT_BUFFER: usize = MAX_RESPONSE_HEADERS + 1024;
+/// Request headers are small: ours plus at most 8 KiB of `--header` lines.
+const OUTPUT_BUFFER: usize = 16 * 1024;
+/// How much of a server-supplied URL a message shows.
+const SHOWN_URL: usize = 200;
+
+type Body = ureq::Body;
+
+/// Runs the check described by `plan`.
+///
+/// # Errors
+/// Why the URL does not answer as expected.
+pub fn run(
+    plan: &Plan,
+    tls: Tls,
+    authorization: Option<HeaderValue>,
+    deadline: &Deadline,
+) -> Result<Report, Error> {
+    let progress = Arc::new(Progress::new(*deadline, plan.cert_min_days.is_some()));
+    let agent = agent(plan, tls, &progress);
+    let started = Instant::now();
+    let mut uri = plan.url.clone();
+    let mut visited: Vec<Uri> = Vec::new();
+    loop {
+        let subject = subject(&plan.shown, &uri, visited.len());
+        progress.start(subject.clone());
+        let same_origin = target::same_origin(&plan.url, &uri);
+        let response = send(
+            &agent,
+            plan,
+            &uri,
+            authorization.as_ref(),
+            same_origin,
+            deadline,
+        )
+        .map_err(|e| Error::Failed(failure(e, &progress, deadline, &subject, &uri)))?;
+        let status = response.status().as_u16();
+        let location = response
+            .headers()
+            .get(LOCATION)
+            .filter(|_| is_redirect(status));
+        let (Some(max), Some(location)) = (plan.redirects, location) else {
+            return judge(plan, response, &subject, started, &progress, deadline);
+        };
+        let next = target::resolve(&uri, location.as_bytes())
+            .map_err(|why| Error::Failed(format!("{subject} returned {status} with {why}")))?;
+        visited.push(uri);
+        if let Some(first) = visited.iter().position(|seen| *seen == next) {
+            let mut chain: Vec<String> = visited[first..].iter().map(show).collect();
+            chain.push(show(&next));
+            return Err(Error::Failed(format!(
+                "{} redirects in a loop: {}",
+                plan.shown,
+                chain.join(" -> ")
+            )));
+        }
+        if visited.len() > max as usize {
+            return Err(Error::Failed(match max {
+                0 => format!(
+                    "{} redirects to {} but --max-redirects is 0",
+                    plan.shown,
+                    show(&next)
+                ),
+                _ => format!(
+                    "{} redirected more than {max} times, the last to {} (see --max-redirects)",
+                    plan.shown,
+                    show(&next)
+                ),
+            }));
+        }
+        uri = next;
+    }
+}
+
+/// The agent: our resolver and TLS, no proxy from the environment, no pool
+/// (every request is a fresh connection, whose phases we can follow).
+fn agent(plan: &Plan, tls: Tls, progress: &Arc<Progress>) -> Agent {
+    let config = Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .proxy(plan.proxy.clone())
+        .user_agent(concat!("check-url-available/", env!("CARGO_PKG_VERSION")))
+        .max_idle_connections(0)
+        .max_idle_connections_per_host(0)
+        .max_response_header_size(MAX_RESPONSE_HEADERS)
+        .input_buffer_size(INPUT_BUFFER)
+        .output_buffer_size(OUTPUT_BUFFER)
+        .build();
+    let connector =
+        ().chain(ConnectProxyConnector::default())
+            .chain(TcpConnector::default())
+            .chain(TlsConnector {
+                tls,
+                progress: progress.clone(),
+            });
+    Agent::with_parts(config, connector, Resolve(progress.clone()))
+}
+
+/// One request, bounded by what is left of the deadline.
+fn send(
+    agent: &Agent,
+    plan: &Plan,
+    uri: &Uri,
+    authorization: Option<&HeaderValue>,
+    same_origin: bool,
+    deadline: &Deadline,
+) -> Result<Response<Body>, ureq::Error> {
+    let remaining = deadline.remaining();
+    if remaining.is_zero() {
+        return Err(ureq::Error::Timeout(ureq::Timeout::Global));
+    }
+    let mut request = match plan.method {
+        Method::Get => agent.get(uri),
+        Method::Head => agent.head(uri),
+    };
+    for (name, value) in &plan.headers {
+        if same_origin || !is_credential(name) {
+            request = request.header(name, value);
+        }
+    }
+    if let (Some(value), true) = (authorization, same_origin) {
+        request = request.header(ureq::http::header::AUTHORIZATION, value);
+    }
+    request
+        .config()
+        .timeout_global(Some(remaining))
+        .build()
+        .call()
+}
+
+/// Judges the final response.
+fn judge(
+    plan: &Plan,
+    response: Response<Body>,
+    subject: &str,
+    started: Instant,
+    progress: &Progress,
+    deadline: &Deadline,
+) -> Result<Report, Error> {
+    let status = response.status().as_u16();
+    let mut notes = String::new();
+    match &plan.policy {
+        Policy::Any => {}
+        Policy::Codes { codes, .. } if codes.contains(status) => {}
+        Policy::Codes { secure: true, .. } if status == 401 => {
+            notes.push_str(" (protected, accepted by --check-secure)");
+        }
+        Policy::Codes { codes, secure } => {
+            let expected = if *secure {
+                codes.clone().with(401)
+            } else {
+                codes.clone()
+            };
+            let mut message = format!("{subject} returned {status}, expected {expected}");
+            if is_redirect(status) {
+                match response.headers().get(LOCATION) {
+                    Some(location) => message.push_str(&format!(
+                        " (redirect to {} not followed)",
+                        sanitize(&String::from_utf8_lossy(location.as_bytes()), SHOWN_URL)
+                    )),
+                    None if plan.redirects.is_some() => {
+                        message.push_str(" (no Location to follow)")
+                    }
+                    None => {}
+                }
+            }
+            return Err(Error::Failed(message));
+        }
+    }
+    if let Some(needle) = &plan.expect {
+        progress.enter(Phase::Reading);
+        let shown = sanitize(&String::from_utf8_lossy(needle), 100);
+        let reader = response.into_body().into_reader();
+        match content::find(reader, needle, content::CAP) {
+            Ok(Found::Yes) => notes.push_str(&format!(", body contains '{shown}'")),
+            Ok(Found::No(read)) => {
+                return Err(Error::Failed(format!(
+                    "{subject} returned {status} but the body ({read} bytes) does not contain '{shown}'"
+                )));
+            }
+            Ok(Found::Capped) => {
+                return Err(Error::Failed(format!(
+                    "{subject} returned {status} but the first {} MiB of the body do not contain '{shown}'",
+                    content::CAP / 1024 / 1024
+                )));
+            }
+            Err(e) => {
+                let error = ureq::Error::from(e);
+                return Err(Error::Failed(failure(
+                    error, progress, deadline, subject, &plan.url,
+                )));
+            }
+        }
+    } else {
+        drop(response);
+    }
+    let took = started.elapsed();
+    let done = format!(
+        "{subject} returned {status} in {}{notes}",
+        format_millis(took)
+    );
+    let time = format!(
+        "{}s;;;0;{}",
+        perf_seconds(took),
+        perf_seconds(deadline.timeout())
+    );
+    match plan.cert_min_days {
+        Some(days) => certificate(done, &time, days, &progress.seen()),
+        None => Ok(Report::ok(done).with_perf("time", &time)),
+    }
+}
+
+/// `--cert-min-days`: the soonest expiry among the servers that answered.
+/// `done` and `time` say how the request went.
+fn certificate(done: String, time: &str, days: u32, seen: &[Seen]) -> Result<Report, Error> {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+    if let Some(unreadable) = seen.iter().find(|s| s.not_after.is_none()) {
+        return Err(Error::Failed(format!(
+            "{done}, but the expiry date of the certificate of {} is unreadable",
+            unreadable.server
+        )));
+    }
+    let Some((server, not_after)) = seen
+        .iter()
+        .filter_map(|s| Some((&s.server, s.not_after?)))
+        .min_by_key(|(_, not_after)| *not_after)
+    else {
+        return Err(Error::Failed(format!(
+            "{done}, but no server certificate was seen"
+        )));
+    };
+    let left = not_after.saturating_sub(now);
+    let date = crate::x509::format_utc(not_after);
+    let perf = format!("{};{days}:;0:", left.div_euclid(86_400));
+    if left <= 0 {
+        return Err(Error::Failed(format!(
+            "{done}, but the certificate of {server} expired on {date}"
+        )));
+    }
+    let wanted = i64::from(days) * 86_400;
+    if left < wanted {
+        return Ok(Report::warning(format!(
+            "{done}, but the certificate of {server} expires in {} (on {date}), expected at least {days} {}",
+            span(left),
+            if days == 1 { "day" } else { "days" }
+        ))
+        .with_perf("time", time)
+        .with_perf("cert_days", &perf));
+    }
+    Ok(
+        Report::ok(format!("{done}, certificate expires in {}", span(left)))
+            .with_perf("time", time)
+            .with_perf("cert_days", &perf),
+    )
+}
+
+/// `3 days`, `1 day`, `5 h`, `12 min` (rounded down).
+fn span(seconds: i64) -> String {
+    match seconds {
+        s if s >= 2 * 86_400 => format!("{} days", s / 86_400),
+        s if s >= 86_400 => "1 day".to_owned(),
+        s if s >= 3600 => format!("{} h", s / 3600),
+        s => format!("{} min", s / 60),
+    }
+}
+
+fn is_redirect(status: u16) -> bool {
+    matches!(status, 301 | 302 | 303 | 307 | 308)
+}
+
+/// How a line about `uri` starts: the URL, and the redirects that led there.
+fn subject(shown: &str, uri: &Uri, redirects: usize) -> String {
+    match redirects {
+        0 => shown.to_owned(),
+        1 => format!("{shown} redirected to {}, which", show(uri)),
+        n => format!(
+            "{shown} redirected {n} times, the last to {}, which",
+            show(uri)
+        ),
+    }
+}
+
+fn show(uri: &Uri) -> String {
+    sanitize(&uri.to_string(), SHOWN_URL)
+}
+
+/// What went wrong, from ureq's error and what the check was doing.
+fn failure(
+    error: ureq::Error,
+    progress: &Progress,
+    deadline: &Deadline,
+    subject: &str,
+    uri: &Uri,
+) -> String {
+    let phase = progress.phase();
+    let host = target::bare_host(uri);
+    // `http://a/ TLS: ...`, but `http://a/ redirected to https://b/, which failed TLS: ...`.
+    let tls_subject = if subject.ends_with(", which") {
+        format!("{subject} failed")
+    } else {
+        subject.to_owned()
+    };
+    let io = match error {
+        ureq::Error::Timeout(_) => return deadline.timed_out(subject, &phase.activity()),
+        ureq::Error::Rustls(e) => {
+            return format!("{tls_subject} TLS: {}", crate::tls::describe(&e, host));
+        }
+        ureq::Error::Io(io) => io,
+        ureq::Error::HostNotFound => {
+            return format!("{subject} cannot resolve {host}: no address found");
+        }
+        ureq::Error::Protocol(e) => {
+            return format!(
+                "{subject} sent an invalid HTTP response: {}",
+                sanitize(&e.to_string(), 200)
+            );
+        }
+        ureq::Error::LargeResponseHeader(_, max) => {
+            return format!(
+                "{subject} sent response headers larger than {} KiB",
+                max / 1024
+            );
+        }
+        ureq::Error::ConnectProxyFailed(why) => {
+            return format!(
+                "{subject} cannot go through the proxy: {}",
+                sanitize(&why, 200)
+            );
+        }
+        ureq::Error::Tls(why) => return format!("{tls_subject} TLS: {why}"),
+        other => return format!("{subject} failed: {}", sanitize(&other.to_string(), 200)),
+    };
+    if let Some(tls) = io.get_ref().and_then(|e| e.downcast_ref::<rustls::Error>()) {
+        return format!("{tls_subject} TLS: {}", crate::tls::describe(tls, host));
+    }
+    if io.kind() == std::io::ErrorKind::TimedOut {
+        return deadline.timed_out(subject, &phase.activity());
+    }
+    let closed = matches!(
+        io.kind(),
+        std::io::ErrorKind::UnexpectedEof | std::io::ErrorKind::ConnectionReset
+    );
+    match phase {
+        Phase::Resolving(host) => format!("{subject} cannot resolve {host}: {}", describe_io(&io)),
+        Phase::Connecting(address) => {
+            format!(
+                "{subject} cannot connect to {address}: {}",
+                describe_io(&io)
+            )
+        }
+        Phase::Handshake(address) if closed => {
+            format!("{tls_subject} TLS: {address} closed the connection during the handshake")
+        }
+        Phase::Handshake(address) => format!(
+            "{tls_subject} TLS: the handshake with {address} failed: {}",
+            describe_io(&io)
+        ),
+        Phase::Waiting if closed => {
+            format!("{subject} closed the connection before the response headers")
+        }
+        Phase::Waiting => format!(
+            "{subject} failed waiting for the response headers: {}",
+            describe_io(&io)
+        ),
+        Phase::Reading if closed => {
+            format!("{subject} closed the connection in the middle of the body")
+        }
+        Phase::Reading => format!("{subject} failed reading the body: {}", describe_io(&io)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spans_round_down() {
+        assert_eq!(span(3 * 86_400 - 1), "2 days");
+        assert_eq!(span(2 * 86_400 - 1), "1 day");
+        assert_eq!(span(86_399), "23 h");
+        assert_eq!(span(59), "0 min");
+    }
+
+    #[test]
+    fn certificates_warn_then_fail() {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        let seen = |offset: i64| {
+            vec![Seen {
+                server: "h:443".into(),
+                not_after: Some(i64::try_from(now).unwrap() + offset),
+            }]
+        };
+        let ok = certificate(
+            "u returned 200 in 1 ms".into(),
+            "t",
+            7,
+            &seen(30 * 86_400 + 100),
+        )
+        .unwrap();
+        assert_eq!(
+            ok.message,
+            "u returned 200 in 1 ms, certificate expires in 30 days"
+        );
+        assert_eq!(ok.perfdata, "time=t cert_days=30;7:;0:");
+        let warning = certificate("d".into(), "t", 7, &seen(2 * 86_400 - 100)).unwrap();
+        assert_eq!(warning.status, shared::Status::Warning);
+        assert!(
+            warning
+                .message
+                .starts_with("d, but the certificate of h:443 expires in 1 day (on "),
+            "{warning:?}"
+        );
+        assert!(
+            warning.message.ends_with("), expected at least 7 days"),
+            "{warning:?}"
+        );
+        let Err(Error::Failed(expired)) = certificate("d".into(), "t", 0, &seen(-5)) else {
+            panic!()
+        };
+        assert!(
+            expired.starts_with("d, but the certificate of h:443 expired on "),
+            "{expired}"
+        );
+    }
+}

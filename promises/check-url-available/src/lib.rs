@@ -1,0 +1,422 @@
+//! Checks that an HTTP or HTTPS URL answers as expected: status code, content,
+//! certificate lifetime.
+//!
+//! Replaces SlapOS's dash+curl `check_url_available` and `check_page_content`
+//! recipes and the python-requests `check_url_available` plugin. Unlike them,
+//! it verifies TLS by default (`-k` is the old behaviour), ignores proxy
+//! variables from the environment (a local check sent to a proxy is the classic
+//! false alarm), and never reads a body it was not asked to look into.
+
+mod check;
+mod codes;
+mod content;
+mod net;
+mod request;
+mod target;
+mod tls;
+mod x509;
+
+use std::fmt;
+use std::os::unix::ffi::OsStringExt;
+use std::time::Duration;
+
+use argh::FromArgs;
+use shared::args::{display_arg, os_arg, parse_seconds};
+use shared::{Common, Deadline, Failure, Promise, Report, Status, Usage};
+use ureq::http::Uri;
+use ureq::http::header::{HeaderName, HeaderValue};
+
+pub use codes::Codes;
+pub use request::Method;
+pub use tls::{FileArg, TlsPlan, Trust};
+
+/// Checks that an HTTP or HTTPS URL answers with an expected status code, and
+/// optionally content and certificate lifetime. Redirects are followed and the
+/// final response is judged. TLS is verified unless -k is given.
+#[derive(FromArgs, Debug)]
+#[argh(
+    example = "{command_name} --url http://127.0.0.1:8080/health\n{command_name} --url https://[::1]:8443/ -k --http-code 200-399 --timeout 5\n{command_name} --url https://example.net/ --cert-min-days 14 --expect-content 'Welcome'\n{command_name} --url https://[::1]:8443/admin --check-secure --ca-cert-file etc/ca.crt",
+    note = "Options also take the form --option=value. A host name that does not resolve is CRITICAL. Proxy variables in the environment (http_proxy, ...) are ignored; use --proxy. Basic credentials and --header Authorization/Cookie/Host only go to the URL's own scheme, host and port, not to redirect targets elsewhere. The password never appears in output.",
+    error_code(0, "OK: the URL answered as expected"),
+    error_code(1, "WARNING: the certificate expires within --cert-min-days"),
+    error_code(
+        2,
+        "CRITICAL: unexpected status or content, TLS failure, expired certificate, refused, unresolvable or timed out"
+    ),
+    error_code(
+        3,
+        "UNKNOWN: bad usage, or a CA, certificate, key or password file that cannot be used"
+    )
+)]
+pub struct Args {
+    /// the URL to check: http:// or https://, IPv6 literals in brackets (http://[::1]:8080/)
+    #[argh(option)]
+    pub url: String,
+
+    /// status codes that pass, comma-separated codes, ranges and classes: 200,204 or 200-399 or 2xx (default: 200)
+    #[argh(option, from_str_fn(Codes::parse), arg_name = "list")]
+    pub http_code: Option<Codes>,
+
+    /// any HTTP response passes, whatever its status and --http-code (a failed connection still fails)
+    #[argh(switch)]
+    pub ignore_code: bool,
+
+    /// a 401 (authentication required) passes too: the service is up and protected
+    #[argh(switch)]
+    pub check_secure: bool,
+
+    /// judge the first response instead of following redirects
+    #[argh(switch)]
+    pub no_follow: bool,
+
+    /// the most redirects to follow before failing (default: 10)
+    #[argh(option, arg_name = "n")]
+    pub max_redirects: Option<u32>,
+
+    /// do not verify the server certificate (what the SlapOS scripts did)
+    #[argh(switch, short = 'k')]
+    pub insecure: bool,
+
+    /// verify the server against the certificates of this PEM file instead of the built-in Mozilla roots
+    #[argh(option, arg_name = "file")]
+    pub ca_cert_file: Option<String>,
+
+    /// present this client certificate (PEM, chain allowed); needs --key-file
+    #[argh(option, arg_name = "file")]
+    pub cert_file: Option<String>,
+
+    /// private key of --cert-file (PEM: PKCS#8, PKCS#1 or SEC1; may be the same file)
+    #[argh(option, arg_name = "file")]
+    pub key_file: Option<String>,
+
+    /// WARNING when the server certificate expires within this many days, CRITICAL once it has expired (https only)
+    #[argh(option, arg_name = "days")]
+    pub cert_min_days: Option<u32>,
+
+    /// user name for HTTP Basic authentication; needs --password or --password-file
+    #[argh(option)]
+    pub username: Option<String>,
+
+    /// password for --username (prefer --password-file: arguments are visible to other users)
+    #[argh(option)]
+    pub password: Option<String>,
+
+    /// file whose first line is the password for --username
+    #[argh(option, arg_name = "file")]
+    pub password_file: Option<String>,
+
+    /// seconds the whole check may take, redirects and DNS included; fractions allowed (default: 10)
+    #[argh(
+        option,
+        from_str_fn(parse_seconds),
+        default = "shared::DEFAULT_TIMEOUT"
+    )]
+    pub timeout: Duration,
+
+    /// file holding the timeout in seconds, read at every run; overrides --timeout when it holds a number, ignored when missing, empty or not a number
+    #[argh(option, arg_name = "file")]
+    pub timeout_file: Option<String>,
+
+    /// the body must contain this text; read as it arrives, at most 10 MiB
+    #[argh(option, arg_name = "text")]
+    pub expect_content: Option<String>,
+
+    /// GET or HEAD (default: GET)
+    #[argh(option, from_str_fn(request::parse_method), default = "Method::Get")]
+    pub method: Method,
+
+    /// an extra request header 'Name: value'; repeatable
+    #[argh(option, arg_name = "line")]
+    pub header: Vec<String>,
+
+    /// send the request through this HTTP proxy (http://host:port, CONNECT) (default: none, whatever the environment says)
+    #[argh(option)]
+    pub proxy: Option<String>,
+
+    /// print nothing on success
+    #[argh(switch, short = 'q')]
+    pub quiet: bool,
+
+    /// append Nagios performance data (response time, certificate days left) after a | on success
+    #[argh(switch)]
+    pub perfdata: bool,
+
+    /// print the version and exit
+    #[argh(switch)]
+    pub version: bool,
+}
+
+/// Which status codes pass.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Policy {
+    /// Those of `--http-code`, and 401 too when `secure` (`--check-secure`).
+    Codes { codes: Codes, secure: bool },
+    /// Any (`--ignore-code`).
+    Any,
+}
+
+/// Where the password comes from.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Secret {
+    /// `--password`.
+    Given(Vec<u8>),
+    /// `--password-file`, read at run time.
+    File(FileArg),
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Secret::Given(_) => f.write_str("Given(..)"),
+            Secret::File(file) => f.debug_tuple("File").field(file).finish(),
+        }
+    }
+}
+
+/// The validated check, made from the options without I/O.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// The URL requested first.
+    pub url: Uri,
+    /// The URL as the user wrote it, for messages.
+    pub shown: String,
+    /// Which status codes pass.
+    pub policy: Policy,
+    /// The most redirects to follow; `None` with `--no-follow`.
+    pub redirects: Option<u32>,
+    /// GET or HEAD.
+    pub method: Method,
+    /// `--header` lines.
+    pub headers: Vec<(HeaderName, HeaderValue)>,
+    /// `--username` and where its password comes from.
+    pub auth: Option<(Vec<u8>, Secret)>,
+    /// TLS trust and client certificate.
+    pub tls: TlsPlan,
+    /// `--cert-min-days`.
+    pub cert_min_days: Option<u32>,
+    /// `--timeout-file`.
+    pub timeout_file: Option<FileArg>,
+    /// `--expect-content`, as bytes.
+    pub expect: Option<Vec<u8>>,
+    /// `--proxy`.
+    pub proxy: Option<ureq::Proxy>,
+}
+
+/// What the check found wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Error {
+    /// A file an option names cannot be used (exit 3).
+    Config(String),
+    /// The URL did not answer as expected (exit 2).
+    Failed(String),
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Config(message) | Error::Failed(message) => f.write_str(message),
+        }
+    }
+}
+
+impl Failure for Error {
+    fn status(&self) -> Status {
+        match self {
+            Error::Config(_) => Status::Unknown,
+            Error::Failed(_) => Status::Critical,
+        }
+    }
+}
+
+impl Promise for Args {
+    type Plan = Plan;
+    type Error = Error;
+
+    fn common(&self) -> Common {
+        Common {
+            timeout: self.timeout,
+            quiet: self.quiet,
+            perfdata: self.perfdata,
+        }
+    }
+
+    fn plan(self) -> Result<Plan, Usage> {
+        let url = target::parse_url(&self.url)?;
+        let shown = shared::report::sanitize(&display_arg(&self.url), 300);
+        let https = url.scheme_str() == Some("https");
+        // Like the plugin's ignore-code, --ignore-code wins over --http-code.
+        let policy = if self.ignore_code {
+            Policy::Any
+        } else {
+            Policy::Codes {
+                codes: self.http_code.unwrap_or_default(),
+                secure: self.check_secure,
+            }
+        };
+        let redirects = match (self.no_follow, self.max_redirects) {
+            (true, Some(_)) => {
+                return Err(Usage::new(
+                    "--no-follow and --max-redirects exclude each other",
+                ));
+            }
+            (true, None) => None,
+            (false, max) => Some(max.unwrap_or(10)),
+        };
+        let tls = tls_plan(
+            self.insecure,
+            self.ca_cert_file,
+            self.cert_file,
+            self.key_file,
+        )?;
+        if self.cert_min_days.is_some() && !https {
+            return Err(Usage::new("--cert-min-days needs an https:// URL"));
+        }
+        let auth = auth(self.username, self.password, self.password_file)?;
+        let expect = match self.expect_content {
+            Some(text) if text.is_empty() => return Err(Usage::new("--expect-content is empty")),
+            Some(_) if self.method == Method::Head => {
+                return Err(Usage::new(
+                    "--expect-content needs a body: it cannot go with --method HEAD",
+                ));
+            }
+            Some(text) => Some(os_arg(&text).into_vec()),
+            None => None,
+        };
+        Ok(Plan {
+            url,
+            shown,
+            policy,
+            redirects,
+            method: self.method,
+            headers: request::parse_headers(&self.header)?,
+            auth,
+            tls,
+            cert_min_days: self.cert_min_days,
+            timeout_file: self
+                .timeout_file
+                .map(|f| FileArg::new("--timeout-file", &f)),
+            expect,
+            proxy: self.proxy.as_deref().map(proxy).transpose()?,
+        })
+    }
+
+    fn timeout(plan: &Plan, common: Common) -> Duration {
+        plan.timeout_file
+            .as_ref()
+            .and_then(timeout_from_file)
+            .unwrap_or(common.timeout)
+    }
+
+    fn execute(plan: Plan, deadline: &Deadline) -> Result<Report, Error> {
+        let tls = tls::Tls::load(plan.tls.clone()).map_err(Error::Config)?;
+        let authorization = match &plan.auth {
+            Some((username, secret)) => Some(request::basic_auth(username, &password(secret)?)),
+            None => None,
+        };
+        check::run(&plan, tls, authorization, deadline)
+    }
+}
+
+fn tls_plan(
+    insecure: bool,
+    ca_cert_file: Option<String>,
+    cert_file: Option<String>,
+    key_file: Option<String>,
+) -> Result<TlsPlan, Usage> {
+    let trust = match (insecure, ca_cert_file) {
+        (true, Some(_)) => {
+            return Err(Usage::new(
+                "-k/--insecure and --ca-cert-file exclude each other",
+            ));
+        }
+        (true, None) => Trust::Insecure,
+        (false, Some(file)) => Trust::CaFile(FileArg::new("--ca-cert-file", &file)),
+        (false, None) => Trust::WebPki,
+    };
+    let client = match (cert_file, key_file) {
+        (Some(cert), Some(key)) => Some((
+            FileArg::new("--cert-file", &cert),
+            FileArg::new("--key-file", &key),
+        )),
+        (None, None) => None,
+        _ => return Err(Usage::new("--cert-file and --key-file go together")),
+    };
+    Ok(TlsPlan { trust, client })
+}
+
+fn auth(
+    username: Option<String>,
+    password: Option<String>,
+    password_file: Option<String>,
+) -> Result<Option<(Vec<u8>, Secret)>, Usage> {
+    let secret = match (password, password_file) {
+        (Some(_), Some(_)) => {
+            return Err(Usage::new(
+                "--password and --password-file exclude each other",
+            ));
+        }
+        (Some(password), None) => Some(Secret::Given(os_arg(&password).into_vec())),
+        (None, Some(file)) => Some(Secret::File(FileArg::new("--password-file", &file))),
+        (None, None) => None,
+    };
+    if username.as_deref().is_some_and(|user| user.contains(':')) {
+        return Err(Usage::new(
+            "--username cannot hold ':' (HTTP Basic authentication)",
+        ));
+    }
+    match (username, secret) {
+        (Some(user), Some(secret)) => Ok(Some((os_arg(&user).into_vec(), secret))),
+        (Some(_), None) => Err(Usage::new("--username needs --password or --password-file")),
+        (None, Some(_)) => Err(Usage::new("--password and --password-file need --username")),
+        (None, None) => Ok(None),
+    }
+}
+
+/// `--proxy`: an HTTP (CONNECT) proxy; ureq knows SOCKS only with a feature we
+/// leave out.
+fn proxy(text: &str) -> Result<ureq::Proxy, Usage> {
+    let shown = shared::report::sanitize(&display_arg(text), 200);
+    let proxy = ureq::Proxy::new(text)
+        .map_err(|_| Usage::new(format!("--proxy {shown} is not a valid proxy URL")))?;
+    match proxy.protocol() {
+        ureq::ProxyProtocol::Http | ureq::ProxyProtocol::Https => Ok(proxy),
+        _ => Err(Usage::new(format!(
+            "--proxy {shown}: only http:// and https:// proxies are supported"
+        ))),
+    }
+}
+
+/// The password: given, or the first line of its file.
+fn password(secret: &Secret) -> Result<Vec<u8>, Error> {
+    let file = match secret {
+        Secret::Given(password) => return Ok(password.clone()),
+        Secret::File(file) => file,
+    };
+    let content = file.read().map_err(Error::Config)?;
+    let line = content.split(|&b| b == b'\n').next().unwrap_or_default();
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    if line.is_empty() {
+        return Err(Error::Config(format!(
+            "--password-file {} has an empty first line",
+            file.shown
+        )));
+    }
+    Ok(line.to_vec())
+}
+
+/// `--timeout-file`: a positive number of seconds, or nothing usable.
+#[must_use]
+pub fn timeout_from_file(file: &FileArg) -> Option<Duration> {
+    use std::io::Read;
+    // Opening a FIFO blocks and a device may never end: regular files only, a few bytes.
+    if !std::fs::metadata(&file.path).ok()?.is_file() {
+        return None;
+    }
+    let mut text = String::new();
+    std::fs::File::open(&file.path)
+        .ok()?
+        .take(64)
+        .read_to_string(&mut text)
+        .ok()?;
+    parse_seconds(text.trim()).ok()
+}

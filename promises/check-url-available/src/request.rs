@@ -1,0 +1,217 @@
+//! What the request carries besides the URL: the method, `--header` lines and
+//! Basic credentials.
+
+use std::fmt;
+
+use shared::Usage;
+use ureq::http::header::{self, HeaderName, HeaderValue};
+
+/// The longest `--header` line we accept, and the most header bytes in all:
+/// the request must fit ureq's output buffer (see [`crate::check`]).
+pub const MAX_HEADER_LINE: usize = 4 * 1024;
+/// The most bytes of `--header` lines in all.
+pub const MAX_HEADER_BYTES: usize = 8 * 1024;
+
+/// `--method`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    /// GET: the default.
+    Get,
+    /// HEAD: headers only, so no `--expect-content`.
+    Head,
+}
+
+impl fmt::Display for Method {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Method::Get => "GET",
+            Method::Head => "HEAD",
+        })
+    }
+}
+
+/// Parses `GET` or `HEAD` (any case).
+///
+/// # Errors
+/// A message for argh to print after the option's name.
+pub fn parse_method(value: &str) -> Result<Method, String> {
+    if value.eq_ignore_ascii_case("GET") {
+        Ok(Method::Get)
+    } else if value.eq_ignore_ascii_case("HEAD") {
+        Ok(Method::Head)
+    } else {
+        Err(format!(
+            "expected GET or HEAD, got '{}'",
+            shared::args::display_arg(value)
+        ))
+    }
+}
+
+/// Parses the `--header` lines: `Name: value` each, no CR or LF anywhere, no
+/// body framing headers (we send no body), at most one Host.
+///
+/// # Errors
+/// A usage error naming the line and what is wrong with it.
+pub fn parse_headers(lines: &[String]) -> Result<Vec<(HeaderName, HeaderValue)>, Usage> {
+    let mut headers = Vec::with_capacity(lines.len());
+    let mut total = 0;
+    for line in lines {
+        let line = shared::args::display_arg(line);
+        let shown = shared::report::sanitize(&line, 100);
+        let bad = |why: &str| Usage::new(format!("--header '{shown}' {why}"));
+        if line.contains(['\r', '\n']) {
+            return Err(bad("holds a CR or LF"));
+        }
+        if line.len() > MAX_HEADER_LINE {
+            return Err(bad(&format!("is longer than {MAX_HEADER_LINE} bytes")));
+        }
+        total += line.len();
+        if total > MAX_HEADER_BYTES {
+            return Err(Usage::new(format!(
+                "--header lines hold more than {MAX_HEADER_BYTES} bytes in all"
+            )));
+        }
+        let (name, value) = line
+            .split_once(':')
+            .ok_or_else(|| bad("is not 'Name: value'"))?;
+        let name = HeaderName::from_bytes(name.as_bytes())
+            .map_err(|_| bad("does not start with a valid header name"))?;
+        if name == header::CONTENT_LENGTH || name == header::TRANSFER_ENCODING {
+            return Err(bad("cannot be set: the request has no body"));
+        }
+        if name == header::HOST && headers.iter().any(|(n, _)| *n == header::HOST) {
+            return Err(bad("is a second Host header"));
+        }
+        let value = HeaderValue::from_str(value.trim_matches([' ', '\t']))
+            .map_err(|_| bad("holds control characters"))?;
+        headers.push((name, value));
+    }
+    Ok(headers)
+}
+
+/// Headers that only go to the origin of the URL, not to redirect targets
+/// elsewhere (as curl and browsers do).
+#[must_use]
+pub fn is_credential(name: &HeaderName) -> bool {
+    *name == header::AUTHORIZATION
+        || *name == header::PROXY_AUTHORIZATION
+        || *name == header::COOKIE
+        || *name == header::HOST
+}
+
+/// `Authorization: Basic ...` for `username` and `password`, marked sensitive.
+#[must_use]
+pub fn basic_auth(username: &[u8], password: &[u8]) -> HeaderValue {
+    let mut credentials = Vec::with_capacity(username.len() + 1 + password.len());
+    credentials.extend_from_slice(username);
+    credentials.push(b':');
+    credentials.extend_from_slice(password);
+    let mut value = HeaderValue::from_str(&format!("Basic {}", base64(&credentials)))
+        .unwrap_or_else(|_| HeaderValue::from_static("Basic"));
+    value.set_sensitive(true);
+    value
+}
+
+/// Standard base64 with padding (RFC 4648 §4).
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for group in bytes.chunks(3) {
+        let n = group
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, &b)| n | u32::from(b) << (16 - 8 * i));
+        for i in 0..4 {
+            if i <= group.len() {
+                out.push(char::from(ALPHABET[(n >> (18 - 6 * i) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_matches_rfc_4648_vectors() {
+        for (plain, encoded) in [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg=="),
+            ("fooba", "Zm9vYmE="),
+            ("foobar", "Zm9vYmFy"),
+        ] {
+            assert_eq!(base64(plain.as_bytes()), encoded);
+        }
+        assert_eq!(base64(&[0xff, 0xfe, 0xfd]), "//79");
+        assert_eq!(
+            basic_auth(b"Aladdin", b"open sesame").to_str().unwrap(),
+            "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ=="
+        );
+        assert!(basic_auth(b"u", b"p").is_sensitive());
+    }
+
+    #[test]
+    fn headers_are_name_colon_value() {
+        let parsed =
+            parse_headers(&["X-A: 1".into(), "x-b:two words ".into(), "Host: h".into()]).unwrap();
+        let shown: Vec<String> = parsed
+            .iter()
+            .map(|(n, v)| format!("{n}={}", v.to_str().unwrap()))
+            .collect();
+        assert_eq!(shown, ["x-a=1", "x-b=two words", "host=h"]);
+        for (line, why) in [
+            ("X: a\r\nY: b", "--header 'X: a Y: b' holds a CR or LF"),
+            ("X: a\nb", "--header 'X: a b' holds a CR or LF"),
+            ("NoColon", "--header 'NoColon' is not 'Name: value'"),
+            (
+                ": v",
+                "--header ': v' does not start with a valid header name",
+            ),
+            (
+                "A B: v",
+                "--header 'A B: v' does not start with a valid header name",
+            ),
+            ("X: a\x01", "--header 'X: a' holds control characters"),
+            (
+                "Content-Length: 0",
+                "--header 'Content-Length: 0' cannot be set: the request has no body",
+            ),
+        ] {
+            assert_eq!(
+                parse_headers(&[line.into()]).unwrap_err().0,
+                why,
+                "{line:?}"
+            );
+        }
+        assert_eq!(
+            parse_headers(&["Host: a".into(), "host: b".into()])
+                .unwrap_err()
+                .0,
+            "--header 'host: b' is a second Host header"
+        );
+        let long = format!("X: {}", "v".repeat(MAX_HEADER_LINE));
+        assert!(parse_headers(&[long]).is_err());
+        let many = vec![format!("X: {}", "v".repeat(3000)); 3];
+        assert_eq!(
+            parse_headers(&many).unwrap_err().0,
+            "--header lines hold more than 8192 bytes in all"
+        );
+    }
+
+    #[test]
+    fn methods() {
+        assert_eq!(parse_method("get"), Ok(Method::Get));
+        assert_eq!(parse_method("HEAD"), Ok(Method::Head));
+        assert_eq!(
+            parse_method("POST").unwrap_err(),
+            "expected GET or HEAD, got 'POST'"
+        );
+    }
+}

@@ -1,0 +1,302 @@
+//! URLs: the one the user gives (validated without I/O) and the ones servers
+//! send in `Location` (resolved against the URL that answered, RFC 3986 §5).
+
+use ureq::http::Uri;
+use ureq::http::uri::{Authority, Scheme};
+
+use shared::Usage;
+
+/// The longest `Location` we follow; longer ones are a server bug or an attack.
+const MAX_LOCATION: usize = 8 * 1024;
+
+/// Parses `--url`: http or https, a host, no credentials; a fragment is dropped
+/// (it never reaches the server).
+///
+/// # Errors
+/// A usage error naming what is wrong.
+pub fn parse_url(text: &str) -> Result<Uri, Usage> {
+    let shown = shared::report::sanitize(text, 200);
+    if text.trim().is_empty() {
+        return Err(Usage::new("--url is empty"));
+    }
+    if !text.contains("://") {
+        return Err(Usage::new(format!(
+            "--url {shown} has no scheme (http:// or https://)"
+        )));
+    }
+    let without_fragment = text.split('#').next().unwrap_or(text);
+    let uri: Uri = without_fragment
+        .parse()
+        .map_err(|_| Usage::new(format!("--url {shown} is not a valid URL")))?;
+    match uri.scheme_str() {
+        Some("http" | "https") => {}
+        Some(other) => {
+            return Err(Usage::new(format!(
+                "--url {shown}: unsupported scheme '{other}' (http or https)"
+            )));
+        }
+        None => return Err(Usage::new(format!("--url {shown} is not a valid URL"))),
+    }
+    let authority = uri
+        .authority()
+        .filter(|a| !a.host().is_empty())
+        .ok_or_else(|| Usage::new(format!("--url {shown} has no host")))?;
+    if authority.as_str().contains('@') {
+        return Err(Usage::new(format!(
+            "--url {shown} holds credentials: use --username with --password or --password-file"
+        )));
+    }
+    if authority.port_u16() == Some(0) {
+        return Err(Usage::new(format!("--url {shown}: port 0 is not a port")));
+    }
+    Ok(uri)
+}
+
+/// `host:port` of `uri`, with the scheme's default port filled in.
+#[must_use]
+pub fn host_port(uri: &Uri) -> String {
+    let host = uri.host().unwrap_or_default();
+    format!("{host}:{}", port(uri))
+}
+
+/// The port `uri` connects to.
+#[must_use]
+pub fn port(uri: &Uri) -> u16 {
+    uri.port_u16()
+        .unwrap_or(if uri.scheme() == Some(&Scheme::HTTPS) {
+            443
+        } else {
+            80
+        })
+}
+
+/// The host without IPv6 brackets, as resolvers and TLS want it.
+#[must_use]
+pub fn bare_host(uri: &Uri) -> &str {
+    let host = uri.host().unwrap_or_default();
+    host.strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host)
+}
+
+/// Whether two URLs share scheme, host and port: credentials only go there.
+#[must_use]
+pub fn same_origin(a: &Uri, b: &Uri) -> bool {
+    a.scheme() == b.scheme()
+        && a.host().map(str::to_ascii_lowercase) == b.host().map(str::to_ascii_lowercase)
+        && port(a) == port(b)
+}
+
+/// Where a redirect from `base` to `location` leads.
+///
+/// # Errors
+/// Why the location cannot be followed, for the report line.
+pub fn resolve(base: &Uri, location: &[u8]) -> Result<Uri, String> {
+    if location.len() > MAX_LOCATION {
+        return Err(format!(
+            "a Location longer than {} KiB",
+            MAX_LOCATION / 1024
+        ));
+    }
+    let reference = encode(location);
+    let reference = reference.split('#').next().unwrap_or_default();
+    let joined = if has_scheme(reference) {
+        reference.to_owned()
+    } else {
+        let scheme = base.scheme_str().unwrap_or("http");
+        let authority = base.authority().map_or("", Authority::as_str);
+        let base_path = base.path();
+        if let Some(rest) = reference.strip_prefix("//") {
+            format!("{scheme}://{rest}")
+        } else if reference.starts_with('/') {
+            format!("{scheme}://{authority}{}", normalise_path(reference))
+        } else if reference.is_empty() || reference.starts_with('?') {
+            let query = if reference.is_empty() {
+                base.query().map(|q| format!("?{q}")).unwrap_or_default()
+            } else {
+                reference.to_owned()
+            };
+            format!("{scheme}://{authority}{base_path}{query}")
+        } else {
+            let directory = &base_path[..base_path.rfind('/').map_or(0, |i| i + 1)];
+            let merged = if directory.is_empty() {
+                format!("/{reference}")
+            } else {
+                format!("{directory}{reference}")
+            };
+            format!("{scheme}://{authority}{}", normalise_path(&merged))
+        }
+    };
+    let shown = shared::report::sanitize(&joined, 200);
+    let uri: Uri = joined
+        .parse()
+        .map_err(|_| format!("an invalid Location '{shown}'"))?;
+    match uri.scheme_str() {
+        Some("http" | "https") => {}
+        _ => return Err(format!("an unsupported Location '{shown}'")),
+    }
+    match uri.authority() {
+        Some(a) if !a.host().is_empty() && !a.as_str().contains('@') => Ok(uri),
+        _ => Err(format!("a Location without a usable host '{shown}'")),
+    }
+}
+
+/// `scheme:` at the start (RFC 3986: ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )).
+fn has_scheme(reference: &str) -> bool {
+    let Some((scheme, _)) = reference.split_once(':') else {
+        return false;
+    };
+    let mut bytes = scheme.bytes();
+    bytes.next().is_some_and(|b| b.is_ascii_alphabetic())
+        && bytes.all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'))
+}
+
+/// Percent-encodes what servers send but URLs cannot hold (spaces, non-ASCII).
+fn encode(location: &[u8]) -> String {
+    let mut out = String::with_capacity(location.len());
+    for &byte in location {
+        if byte.is_ascii_graphic()
+            && !matches!(
+                byte,
+                b'"' | b'<' | b'>' | b'\\' | b'^' | b'`' | b'{' | b'|' | b'}'
+            )
+        {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+/// Removes `.` and `..` segments from the path part (the query is kept as is).
+fn normalise_path(path_and_query: &str) -> String {
+    let (path, query) = match path_and_query.find('?') {
+        Some(i) => path_and_query.split_at(i),
+        None => (path_and_query, ""),
+    };
+    let mut segments: Vec<&str> = Vec::new();
+    let parts: Vec<&str> = path.split('/').skip(1).collect();
+    for (i, segment) in parts.iter().enumerate() {
+        let last = i + 1 == parts.len();
+        match *segment {
+            "." if last => segments.push(""),
+            "." => {}
+            ".." => {
+                segments.pop();
+                if last {
+                    segments.push("");
+                }
+            }
+            other => segments.push(other),
+        }
+    }
+    format!("/{}{query}", segments.join("/"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn uri(text: &str) -> Uri {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn urls_need_http_a_host_and_no_credentials() {
+        assert!(parse_url("http://127.0.0.1:8080/health").is_ok());
+        assert!(parse_url("https://[::1]:8443/").is_ok());
+        assert!(parse_url("http://example.com").is_ok());
+        assert_eq!(
+            parse_url("http://h/#frag").unwrap(),
+            uri("http://h/"),
+            "fragment dropped"
+        );
+        for (bad, message) in [
+            ("", "--url is empty"),
+            ("  ", "--url is empty"),
+            (
+                "ftp://h/",
+                "--url ftp://h/: unsupported scheme 'ftp' (http or https)",
+            ),
+            ("h:80", "--url h:80 has no scheme (http:// or https://)"),
+            (
+                "example.com/x",
+                "--url example.com/x has no scheme (http:// or https://)",
+            ),
+            ("http:///x", "--url http:///x is not a valid URL"),
+            ("http://:80/", "--url http://:80/ has no host"),
+            ("http://a b/", "--url http://a b/ is not a valid URL"),
+            (
+                "http://u:p@h/",
+                "--url http://u:p@h/ holds credentials: use --username with --password or --password-file",
+            ),
+            ("http://h:0/", "--url http://h:0/: port 0 is not a port"),
+        ] {
+            assert_eq!(parse_url(bad).unwrap_err().0, message, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn hosts_and_ports() {
+        assert_eq!(host_port(&uri("https://[::1]/")), "[::1]:443");
+        assert_eq!(host_port(&uri("http://h:8080/")), "h:8080");
+        assert_eq!(bare_host(&uri("http://[::1]:1/")), "::1");
+        assert!(same_origin(&uri("http://H:80/a"), &uri("http://h/b")));
+        assert!(!same_origin(&uri("http://h/"), &uri("https://h/")));
+        assert!(!same_origin(&uri("http://h/"), &uri("http://h:81/")));
+    }
+
+    #[test]
+    fn locations_resolve_like_rfc_3986() {
+        let base = uri("http://h:8080/a/b/c?q=1");
+        for (location, expected) in [
+            ("https://x/y", "https://x/y"),
+            ("//x:1/y", "http://x:1/y"),
+            ("/p?z", "http://h:8080/p?z"),
+            ("d", "http://h:8080/a/b/d"),
+            ("../d", "http://h:8080/a/d"),
+            ("../../../../d", "http://h:8080/d"),
+            ("./", "http://h:8080/a/b/"),
+            ("..", "http://h:8080/a/"),
+            ("?y", "http://h:8080/a/b/c?y"),
+            ("", "http://h:8080/a/b/c?q=1"),
+            ("d#frag", "http://h:8080/a/b/d"),
+            ("/a b/é", "http://h:8080/a%20b/%C3%A9"),
+            ("/x/./y/../z", "http://h:8080/x/z"),
+        ] {
+            assert_eq!(
+                resolve(&base, location.as_bytes()).unwrap().to_string(),
+                expected,
+                "{location:?}"
+            );
+        }
+        let ipv6 = uri("https://[::1]:8443/x");
+        assert_eq!(
+            resolve(&ipv6, b"/y").unwrap().to_string(),
+            "https://[::1]:8443/y"
+        );
+        assert_eq!(
+            resolve(&uri("http://h"), b"x").unwrap().to_string(),
+            "http://h/x"
+        );
+    }
+
+    #[test]
+    fn unusable_locations_are_explained() {
+        let base = uri("http://h/");
+        assert_eq!(
+            resolve(&base, b"ftp://x/").unwrap_err(),
+            "an unsupported Location 'ftp://x/'"
+        );
+        assert_eq!(
+            resolve(&base, b"http://u:p@x/").unwrap_err(),
+            "a Location without a usable host 'http://u:p@x/'"
+        );
+        assert_eq!(
+            resolve(&base, b"http://[::1/").unwrap_err(),
+            "an invalid Location 'http://[::1/'"
+        );
+        assert!(resolve(&base, &vec![b'a'; MAX_LOCATION + 1]).is_err());
+    }
+}

@@ -1,0 +1,323 @@
+//! TLS settings: what to trust, which client certificate to present, and how
+//! TLS failures read in the report line.
+//!
+//! We build the rustls configuration ourselves instead of going through ureq's
+//! `TlsConfig`: ureq panics on a certificate/key pair that does not match (we
+//! build with `panic = "abort"`), and its connector hides the server's
+//! certificate, which `--cert-min-days` needs. Nothing here runs for a plain
+//! http:// check unless a file option was given, and the webpki roots are only
+//! copied when they are the ones that verify.
+
+use std::ffi::OsString;
+use std::fmt;
+use std::sync::{Arc, OnceLock};
+
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::crypto::WebPkiSupportedAlgorithms;
+use rustls::pki_types::pem::{self, PemObject};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
+use rustls::{AlertDescription, CertificateError, ClientConfig, DigitallySignedStruct};
+use rustls::{Error as TlsError, RootCertStore, SignatureScheme};
+use shared::args::{display_arg, os_arg};
+
+use crate::x509::format_utc;
+
+/// A file named by an option: where to read it and how to show it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileArg {
+    /// The option, such as `--ca-cert-file`.
+    pub option: &'static str,
+    /// The path as given.
+    pub path: OsString,
+    /// The path for messages.
+    pub shown: String,
+}
+
+impl FileArg {
+    /// The file named by `option`'s argh value.
+    #[must_use]
+    pub fn new(option: &'static str, value: &str) -> FileArg {
+        FileArg {
+            option,
+            path: os_arg(value),
+            shown: display_arg(value),
+        }
+    }
+
+    /// Reads the whole file (small files: certificates, keys, passwords).
+    ///
+    /// # Errors
+    /// A usage line naming the option, the file and the OS error.
+    pub fn read(&self) -> Result<Vec<u8>, String> {
+        std::fs::read(&self.path).map_err(|e| {
+            format!(
+                "cannot read {} {}: {}",
+                self.option,
+                self.shown,
+                shared::report::describe_io(&e)
+            )
+        })
+    }
+
+    fn invalid(&self, what: impl fmt::Display) -> String {
+        format!("{} {} {what}", self.option, self.shown)
+    }
+}
+
+/// How the server's certificate is checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Trust {
+    /// Against the Mozilla roots compiled in (webpki-roots).
+    WebPki,
+    /// Against the certificates of this file only.
+    CaFile(FileArg),
+    /// Not at all (`--insecure`).
+    Insecure,
+}
+
+/// The TLS options, validated without I/O.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsPlan {
+    /// How the server is verified.
+    pub trust: Trust,
+    /// `--cert-file` and `--key-file`.
+    pub client: Option<(FileArg, FileArg)>,
+}
+
+/// The rustls configuration, made at most once, when first needed.
+#[derive(Debug)]
+pub struct Tls {
+    config: OnceLock<Arc<ClientConfig>>,
+    insecure: bool,
+}
+
+impl Tls {
+    /// Reads and checks the files the plan names. With files, the configuration
+    /// is made now so that a bad file ends the run with exit 3 before any
+    /// connection; without, it is made at the first https connection.
+    ///
+    /// # Errors
+    /// A usage line: a file that cannot be read or holds nothing usable.
+    pub fn load(plan: TlsPlan) -> Result<Tls, String> {
+        let tls = Tls {
+            config: OnceLock::new(),
+            insecure: plan.trust == Trust::Insecure,
+        };
+        if let Trust::Insecure | Trust::WebPki = plan.trust {
+            if plan.client.is_none() {
+                return Ok(tls);
+            }
+        }
+        let roots = match &plan.trust {
+            Trust::CaFile(file) => Some(load_roots(file)?),
+            Trust::WebPki | Trust::Insecure => None,
+        };
+        let client = match &plan.client {
+            Some((cert, key)) => Some((load_chain(cert)?, load_key(key)?)),
+            None => None,
+        };
+        let config = build(tls.insecure, roots, client).map_err(|e| match (&plan.client, e) {
+            (Some((cert, key)), TlsError::InconsistentKeys(_)) => key.invalid(format_args!(
+                "does not match the certificate in --cert-file {}",
+                cert.shown
+            )),
+            (Some((_, key)), e) => {
+                key.invalid(format_args!("cannot be used: {}", describe(&e, "")))
+            }
+            (None, e) => format!("cannot set up TLS: {}", describe(&e, "")),
+        })?;
+        let _ = tls.config.set(Arc::new(config));
+        Ok(tls)
+    }
+
+    /// The configuration for a connection.
+    ///
+    /// # Errors
+    /// What rustls refused (it cannot refuse the default protocol versions
+    /// with its own provider, but says so with a `Result`).
+    pub fn config(&self) -> Result<Arc<ClientConfig>, TlsError> {
+        if let Some(config) = self.config.get() {
+            return Ok(config.clone());
+        }
+        // Files would have made the configuration in `load`: none to add here.
+        let config = Arc::new(build(self.insecure, None, None)?);
+        Ok(self.config.get_or_init(|| config).clone())
+    }
+}
+
+type ClientIdentity = (Vec<CertificateDer<'static>>, PrivateKeyDer<'static>);
+
+fn build(
+    insecure: bool,
+    roots: Option<RootCertStore>,
+    client: Option<ClientIdentity>,
+) -> Result<ClientConfig, TlsError> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let algorithms = provider.signature_verification_algorithms;
+    let builder =
+        ClientConfig::builder_with_provider(provider).with_safe_default_protocol_versions()?;
+    let builder = if insecure {
+        builder
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(AcceptAny(algorithms)))
+    } else {
+        builder.with_root_certificates(roots.unwrap_or_else(|| RootCertStore {
+            roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+        }))
+    };
+    match client {
+        Some((chain, key)) => builder.with_client_auth_cert(chain, key),
+        None => Ok(builder.with_no_client_auth()),
+    }
+}
+
+fn load_roots(file: &FileArg) -> Result<RootCertStore, String> {
+    let mut store = RootCertStore::empty();
+    for (i, cert) in load_chain(file)?.into_iter().enumerate() {
+        store.add(cert).map_err(|e| {
+            file.invalid(format_args!(
+                "holds a certificate (number {}) that cannot be a trust anchor: {}",
+                i + 1,
+                describe(&e, "")
+            ))
+        })?;
+    }
+    Ok(store)
+}
+
+fn load_chain(file: &FileArg) -> Result<Vec<CertificateDer<'static>>, String> {
+    let bytes = file.read()?;
+    let chain = CertificateDer::pem_slice_iter(&bytes)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| file.invalid(format_args!("is not valid PEM: {}", describe_pem(&e))))?;
+    if chain.is_empty() {
+        return Err(file.invalid("holds no PEM certificate"));
+    }
+    Ok(chain)
+}
+
+fn load_key(file: &FileArg) -> Result<PrivateKeyDer<'static>, String> {
+    let bytes = file.read()?;
+    PrivateKeyDer::from_pem_slice(&bytes).map_err(|e| match e {
+        pem::Error::NoItemsFound => {
+            file.invalid("holds no PEM private key (PKCS#8, PKCS#1 or SEC1)")
+        }
+        e => file.invalid(format_args!("is not valid PEM: {}", describe_pem(&e))),
+    })
+}
+
+fn describe_pem(error: &pem::Error) -> String {
+    match error {
+        pem::Error::MissingSectionEnd { .. } => "a section has no END line".to_owned(),
+        pem::Error::IllegalSectionStart { .. } => "a BEGIN line is malformed".to_owned(),
+        pem::Error::Base64Decode(_) => "bad base64".to_owned(),
+        pem::Error::Io(e) => shared::report::describe_io(e),
+        _ => "unreadable".to_owned(),
+    }
+}
+
+/// What a TLS failure means, for the report line. `host` is the name the
+/// certificate was checked against.
+#[must_use]
+pub fn describe(error: &TlsError, host: &str) -> String {
+    let clean = |text: &str| shared::report::sanitize(text, 200);
+    match error {
+        TlsError::InvalidCertificate(cert) => match cert {
+            CertificateError::UnknownIssuer => "certificate not trusted (unknown issuer)".into(),
+            CertificateError::ExpiredContext { not_after, .. } => {
+                format!("certificate expired on {}", format_utc(unix(*not_after)))
+            }
+            CertificateError::Expired => "certificate expired".into(),
+            CertificateError::NotValidYetContext { not_before, .. } => format!(
+                "certificate not valid before {}",
+                format_utc(unix(*not_before))
+            ),
+            CertificateError::NotValidYet => "certificate not valid yet".into(),
+            CertificateError::NotValidForNameContext { presented, .. } => {
+                let names: Vec<&str> = presented.iter().map(|name| unwrap_name(name)).collect();
+                let names = if names.is_empty() {
+                    "none".to_owned()
+                } else {
+                    clean(&names.join(", "))
+                };
+                format!("certificate not valid for {host} (it names: {names})")
+            }
+            CertificateError::NotValidForName => format!("certificate not valid for {host}"),
+            CertificateError::BadSignature => "certificate has a bad signature".into(),
+            CertificateError::Revoked => "certificate revoked".into(),
+            CertificateError::BadEncoding => "certificate is malformed".into(),
+            CertificateError::InvalidPurpose | CertificateError::InvalidPurposeContext { .. } => {
+                "certificate is not for TLS servers (extended key usage)".into()
+            }
+            other => format!("certificate rejected: {}", clean(&other.to_string())),
+        },
+        TlsError::AlertReceived(AlertDescription::CertificateRequired) => {
+            "the server requires a client certificate (--cert-file, --key-file)".into()
+        }
+        TlsError::AlertReceived(alert) => {
+            format!("the server ended the handshake with the alert '{alert:?}'")
+        }
+        TlsError::InvalidMessage(_) | TlsError::InappropriateMessage { .. } => {
+            "the server did not answer in TLS (plain HTTP on this port?)".into()
+        }
+        TlsError::PeerIncompatible(_) => format!(
+            "no TLS version or cipher in common with the server ({})",
+            clean(&error.to_string())
+        ),
+        TlsError::NoCertificatesPresented => "the server presented no certificate".into(),
+        TlsError::InconsistentKeys(_) => "the private key does not match the certificate".into(),
+        other => clean(&other.to_string()),
+    }
+}
+
+/// rustls shows presented names as `DnsName("host")` or `IpAddress(...)`: the name alone.
+fn unwrap_name(name: &str) -> &str {
+    match name.split_once('(') {
+        Some((_, inner)) => inner.strip_suffix(')').unwrap_or(inner).trim_matches('"'),
+        None => name,
+    }
+}
+
+fn unix(time: UnixTime) -> i64 {
+    i64::try_from(time.as_secs()).unwrap_or(i64::MAX)
+}
+
+/// `--insecure`: any certificate is accepted, but the handshake signatures are
+/// still checked, so the peer holds the key of the certificate it shows.
+#[derive(Debug)]
+struct AcceptAny(WebPkiSupportedAlgorithms);
+
+impl ServerCertVerifier for AcceptAny {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, TlsError> {
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, TlsError> {
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.0)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, TlsError> {
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.0)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.0.supported_schemes()
+    }
+}

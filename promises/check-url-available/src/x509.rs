@@ -1,0 +1,217 @@
+//! The one field of an X.509 certificate `--cert-min-days` needs: `notAfter`.
+//!
+//! rustls checks validity but does not expose the dates, and a full X.509
+//! parser would cost the binary far more than this walk over five DER
+//! elements. Anything unexpected yields `None`, never a panic.
+
+/// `notAfter` of a DER certificate, in seconds since the Unix epoch.
+#[must_use]
+pub fn not_after(der: &[u8]) -> Option<i64> {
+    let (certificate, _) = element(der, SEQUENCE)?;
+    let (tbs, _) = element(certificate, SEQUENCE)?;
+    let mut rest = tbs;
+    if rest.first() == Some(&VERSION) {
+        rest = element(rest, VERSION)?.1;
+    }
+    let rest = element(rest, INTEGER)?.1; // serialNumber
+    let rest = element(rest, SEQUENCE)?.1; // signature
+    let rest = element(rest, SEQUENCE)?.1; // issuer
+    let (validity, _) = element(rest, SEQUENCE)?;
+    let after_not_before = match validity.first()? {
+        &UTC_TIME => element(validity, UTC_TIME)?.1,
+        _ => element(validity, GENERALIZED_TIME)?.1,
+    };
+    match after_not_before.first()? {
+        &UTC_TIME => utc_time(element(after_not_before, UTC_TIME)?.0),
+        _ => generalized_time(element(after_not_before, GENERALIZED_TIME)?.0),
+    }
+}
+
+const INTEGER: u8 = 0x02;
+const UTC_TIME: u8 = 0x17;
+const GENERALIZED_TIME: u8 = 0x18;
+const SEQUENCE: u8 = 0x30;
+/// `[0] EXPLICIT Version`.
+const VERSION: u8 = 0xA0;
+
+/// The content of the element with `tag` at the start of `input`, and what follows it.
+fn element(input: &[u8], tag: u8) -> Option<(&[u8], &[u8])> {
+    let (&first, rest) = input.split_first()?;
+    if first != tag {
+        return None;
+    }
+    let (&length, mut rest) = rest.split_first()?;
+    let length = if length < 0x80 {
+        usize::from(length)
+    } else {
+        let count = usize::from(length & 0x7F);
+        if count == 0 || count > 4 || rest.len() < count {
+            return None;
+        }
+        let (bytes, after) = rest.split_at(count);
+        rest = after;
+        bytes.iter().fold(0usize, |n, &b| (n << 8) | usize::from(b))
+    };
+    (rest.len() >= length).then(|| rest.split_at(length))
+}
+
+/// `YYMMDDHHMMSSZ`; years 50 to 99 are 19xx (RFC 5280 §4.1.2.5.1).
+fn utc_time(text: &[u8]) -> Option<i64> {
+    let [digits @ .., b'Z'] = text else {
+        return None;
+    };
+    if digits.len() != 12 {
+        return None;
+    }
+    let year = number(&digits[..2])?;
+    let century = if year >= 50 { 1900 } else { 2000 };
+    seconds(century + year, &digits[2..])
+}
+
+/// `YYYYMMDDHHMMSSZ`.
+fn generalized_time(text: &[u8]) -> Option<i64> {
+    let [digits @ .., b'Z'] = text else {
+        return None;
+    };
+    if digits.len() != 14 {
+        return None;
+    }
+    seconds(number(&digits[..4])?, &digits[4..])
+}
+
+/// Seconds since the epoch for `year` and `MMDDHHMMSS`.
+fn seconds(year: i64, rest: &[u8]) -> Option<i64> {
+    let field = |i: usize| number(&rest[i..i + 2]);
+    let (month, day) = (field(0)?, field(2)?);
+    let (hour, minute, second) = (field(4)?, field(6)?, field(8)?);
+    if !(1..=12).contains(&month)
+        || !(1..=31).contains(&day)
+        || hour > 23
+        || minute > 59
+        || second > 60
+    {
+        return None;
+    }
+    Some(days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second)
+}
+
+fn number(digits: &[u8]) -> Option<i64> {
+    digits.iter().try_fold(0i64, |n, &b| {
+        b.is_ascii_digit().then(|| n * 10 + i64::from(b - b'0'))
+    })
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
+fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+    let year = if month <= 2 { year - 1 } else { year };
+    let era = year.div_euclid(400);
+    let year_of_era = year - era * 400;
+    let day_of_year = (153 * ((month + 9) % 12) + 2) / 5 + day - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    era * 146_097 + day_of_era - 719_468
+}
+
+/// The inverse of [`days_from_civil`]: (year, month, day).
+fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let days = days + 719_468;
+    let era = days.div_euclid(146_097);
+    let day_of_era = days - era * 146_097;
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let shifted_month = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * shifted_month + 2) / 5 + 1;
+    let month = if shifted_month < 10 {
+        shifted_month + 3
+    } else {
+        shifted_month - 9
+    };
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+/// `2026-11-28 10:00 UTC` for seconds since the epoch.
+#[must_use]
+pub fn format_utc(seconds: i64) -> String {
+    let (year, month, day) = civil_from_days(seconds.div_euclid(86_400));
+    let in_day = seconds.rem_euclid(86_400);
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02} UTC",
+        in_day / 3600,
+        in_day % 3600 / 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn certificate(year: i32, month: u8, day: u8) -> Vec<u8> {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let mut params = rcgen::CertificateParams::new(vec!["localhost".into()]).unwrap();
+        params.not_before = rcgen::date_time_ymd(1990, 1, 1);
+        params.not_after = rcgen::date_time_ymd(year, month, day);
+        params.self_signed(&key).unwrap().der().to_vec()
+    }
+
+    #[test]
+    fn not_after_of_real_certificates() {
+        // rcgen writes UTCTime up to 2049 and GeneralizedTime from 2050.
+        for (year, month, day, expected) in [
+            (2030, 1, 2, 1_893_542_400),
+            (2049, 12, 31, 2_524_521_600),
+            (2050, 1, 1, 2_524_608_000),
+            (1999, 3, 4, 920_505_600),
+        ] {
+            let der = certificate(year, month, day);
+            assert_eq!(not_after(&der), Some(expected), "{year}-{month}-{day}");
+        }
+    }
+
+    #[test]
+    fn times_in_both_encodings() {
+        assert_eq!(utc_time(b"700101000000Z"), Some(0));
+        assert_eq!(utc_time(b"491231235959Z"), Some(2_524_607_999));
+        assert_eq!(utc_time(b"500101000000Z"), Some(-631_152_000));
+        assert_eq!(generalized_time(b"20000229120000Z"), Some(951_825_600));
+        for bad in [
+            &b"7001010000Z"[..],
+            b"700101000000",
+            b"701301000000Z",
+            b"70010100006aZ",
+        ] {
+            assert_eq!(utc_time(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn dates_are_shown_in_utc() {
+        assert_eq!(format_utc(0), "1970-01-01 00:00 UTC");
+        assert_eq!(format_utc(951_825_600), "2000-02-29 12:00 UTC");
+        assert_eq!(format_utc(-1), "1969-12-31 23:59 UTC");
+    }
+
+    proptest! {
+        #[test]
+        fn never_panics_on_any_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
+            let _ = not_after(&bytes);
+        }
+
+        #[test]
+        fn never_panics_on_mangled_certificates(position in 0usize..400, value in any::<u8>()) {
+            static DER: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+            let mut der = DER.get_or_init(|| certificate(2031, 5, 6)).clone();
+            if let Some(byte) = der.get_mut(position) {
+                *byte = value;
+            }
+            let _ = not_after(&der);
+        }
+
+        #[test]
+        fn days_round_trip(days in -1_000_000i64..1_000_000) {
+            let (year, month, day) = civil_from_days(days);
+            prop_assert_eq!(days_from_civil(year, month, day), days);
+        }
+    }
+}
