@@ -86,9 +86,19 @@ pub fn convert(options: Convert, say: &mut dyn FnMut(&str)) -> Result<(), Usage>
     let mut skipped = Vec::new();
     let mut others = 0;
     let mut targets: HashMap<PathBuf, String> = HashMap::new();
+    // A `<=` base is a template unless [buildout] parts installs it too; a file
+    // whose parts cannot be resolved here has its bases taken as templates.
+    let listed: Vec<String> = match buildout.get("buildout", "parts") {
+        Ok(Some(parts)) => parts.split_whitespace().map(str::to_owned).collect(),
+        _ => Vec::new(),
+    };
     for section in buildout.sections() {
         let name = section.name.as_str();
-        if name == "buildout" || buildout.is_macro_base(name) {
+        if name == "buildout" {
+            continue;
+        }
+        if buildout.is_macro_base(name) && !listed.iter().any(|part| part == name) {
+            others += 1;
             continue;
         }
         let mapped = match convert::classify(&context, name)? {

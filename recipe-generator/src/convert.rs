@@ -88,12 +88,22 @@ pub fn classify(context: &Context<'_>, section: &str) -> Result<Part, Usage> {
                 )),
             },
         },
+        // [directory] sections often have a `promise` folder: only a plugin
+        // name makes a monitor-style promise.
         None => match part.get("promise")? {
-            Some(name) => part.plugin(&name),
-            None => Ok(Part::Other),
+            Some(name) if is_plugin_name(&name) => part.plugin(&name),
+            _ => Ok(Part::Other),
         },
         Some(_) => Ok(Part::Other),
     }
+}
+
+/// `check_url_available`, not a path or a substitution.
+fn is_plugin_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
 }
 
 struct Reader<'c, 'a> {
@@ -590,6 +600,14 @@ mod tests {
         ));
         assert!(matches!(
             classify_text("[a]\nx = 1\n", "a").unwrap(),
+            Part::Other
+        ));
+        assert!(matches!(
+            classify_text(
+                "[directory]\npromise = /srv/part/etc/promise\n",
+                "directory"
+            )
+            .unwrap(),
             Part::Other
         ));
         match classify_text("[a]\npromise = check_free_disk_space\n", "a").unwrap() {
