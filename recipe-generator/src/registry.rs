@@ -21,6 +21,7 @@ pub struct Promise {
 /// Every promise binary a wrapper can run.
 pub const PROMISES: &[Promise] = &[
     entry::<check_port_listening::Args>("check-port-listening"),
+    entry::<check_url_available::Args>("check-url-available"),
     entry::<check_file_exists::Args>("check-file-exists"),
 ];
 
@@ -100,6 +101,17 @@ mod tests {
                 .unwrap_err()
                 .0,
             "--unix-socket and --abstract exclude --host, --port, -4 and -6"
+        );
+        let url = Promise::find("check-url-available").unwrap();
+        assert_eq!(
+            url.validate(&os(&["--url", "https://[::1]/", "-k"])),
+            Ok(())
+        );
+        assert_eq!(
+            url.validate(&os(&["--url", "https://x/", "-k", "--ca-cert-file", "/ca"]))
+                .unwrap_err()
+                .0,
+            "-k/--insecure and --ca-cert-file exclude each other"
         );
         assert!(port.validate(&os(&["--help"])).is_err());
         assert!(port.validate(&os(&["--baked", "/x"])).is_err());
