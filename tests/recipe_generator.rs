@@ -388,7 +388,7 @@ fn bad_generator_usage_is_unknown() {
     );
     write(&out, "check-nothing", &bin_dir, &[]).expect(
         3,
-        "UNKNOWN: unknown promise 'check-nothing', expected check-port-listening, check-file-exists",
+        "UNKNOWN: unknown promise 'check-nothing', expected check-port-listening, check-url-available, check-file-exists",
     );
     write(
         &out,
