@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use shared::args::format_millis;
-use shared::report::{describe_io, perf_seconds, sanitize};
+use shared::report::{describe_io, perf_seconds, perfdata_wanted, sanitize};
 use shared::{Deadline, Report};
 use ureq::Agent;
 use ureq::http::header::{HeaderValue, LOCATION};
@@ -226,20 +226,34 @@ fn judge(
         "{subject} returned {status} in {}{notes}",
         format_millis(took)
     );
+    let (report, left) = match plan.cert_min_days {
+        Some(days) => {
+            let (report, left) = certificate(done, days, &progress.seen())?;
+            (report, Some((left, days)))
+        }
+        None => (Report::ok(done), None),
+    };
+    if !perfdata_wanted() {
+        return Ok(report);
+    }
     let time = format!(
         "{}s;;;0;{}",
         perf_seconds(took),
         perf_seconds(deadline.timeout())
     );
-    match plan.cert_min_days {
-        Some(days) => certificate(done, &time, days, &progress.seen()),
-        None => Ok(Report::ok(done).with_perf("time", &time)),
-    }
+    let report = report.with_perf("time", &time);
+    Ok(match left {
+        Some((left, days)) => report.with_perf(
+            "cert_days",
+            &format!("{};{days}:;0:", left.div_euclid(86_400)),
+        ),
+        None => report,
+    })
 }
 
-/// `--cert-min-days`: the soonest expiry among the servers that answered.
-/// `done` and `time` say how the request went.
-fn certificate(done: String, time: &str, days: u32, seen: &[Seen]) -> Result<Report, Error> {
+/// `--cert-min-days`: the soonest expiry among the servers that answered, and
+/// the seconds it has left. `done` says how the request went.
+fn certificate(done: String, days: u32, seen: &[Seen]) -> Result<(Report, i64), Error> {
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
@@ -260,27 +274,21 @@ fn certificate(done: String, time: &str, days: u32, seen: &[Seen]) -> Result<Rep
     };
     let left = not_after.saturating_sub(now);
     let date = crate::x509::format_utc(not_after);
-    let perf = format!("{};{days}:;0:", left.div_euclid(86_400));
     if left <= 0 {
         return Err(Error::Failed(format!(
             "{done}, but the certificate of {server} expired on {date}"
         )));
     }
-    let wanted = i64::from(days) * 86_400;
-    if left < wanted {
-        return Ok(Report::warning(format!(
+    let report = if left < i64::from(days) * 86_400 {
+        Report::warning(format!(
             "{done}, but the certificate of {server} expires in {} (on {date}), expected at least {days} {}",
             span(left),
             if days == 1 { "day" } else { "days" }
         ))
-        .with_perf("time", time)
-        .with_perf("cert_days", &perf));
-    }
-    Ok(
+    } else {
         Report::ok(format!("{done}, certificate expires in {}", span(left)))
-            .with_perf("time", time)
-            .with_perf("cert_days", &perf),
-    )
+    };
+    Ok((report, left))
 }
 
 /// `3 days`, `1 day`, `5 h`, `12 min` (rounded down).
@@ -422,19 +430,14 @@ mod tests {
                 not_after: Some(i64::try_from(now).unwrap() + offset),
             }]
         };
-        let ok = certificate(
-            "u returned 200 in 1 ms".into(),
-            "t",
-            7,
-            &seen(30 * 86_400 + 100),
-        )
-        .unwrap();
+        let (ok, left) =
+            certificate("u returned 200 in 1 ms".into(), 7, &seen(30 * 86_400 + 100)).unwrap();
         assert_eq!(
             ok.message,
             "u returned 200 in 1 ms, certificate expires in 30 days"
         );
-        assert_eq!(ok.perfdata, "time=t cert_days=30;7:;0:");
-        let warning = certificate("d".into(), "t", 7, &seen(2 * 86_400 - 100)).unwrap();
+        assert!((30 * 86_400..=30 * 86_400 + 100).contains(&left), "{left}");
+        let (warning, _) = certificate("d".into(), 7, &seen(2 * 86_400 - 100)).unwrap();
         assert_eq!(warning.status, shared::Status::Warning);
         assert!(
             warning
@@ -446,7 +449,7 @@ mod tests {
             warning.message.ends_with("), expected at least 7 days"),
             "{warning:?}"
         );
-        let Err(Error::Failed(expired)) = certificate("d".into(), "t", 0, &seen(-5)) else {
+        let Err(Error::Failed(expired)) = certificate("d".into(), 0, &seen(-5)) else {
             panic!()
         };
         assert!(
