@@ -9,6 +9,7 @@ use crate::util::{PROMISES, run};
 fn passing_args(name: &str) -> Vec<String> {
     match name {
         "check-file-exists" => vec!["--path".into(), "/".into()],
+        "check-url-available" => vec!["--url".into(), "http://127.0.0.1:1/".into()],
         _ => vec!["--abstract".into(), "never-used".into()],
     }
 }

@@ -5,9 +5,10 @@
 use std::path::Path;
 
 /// Size budgets of the static, stripped release binaries, in bytes.
-const BUDGETS: [(&str, u64); 2] = [
+const BUDGETS: [(&str, u64); 3] = [
     ("check-port-listening", 480 * 1024),
     ("check-file-exists", 440 * 1024),
+    ("check-url-available", 2 * 1024 * 1024),
 ];
 
 fn dist_dir() -> Option<std::path::PathBuf> {

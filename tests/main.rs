@@ -9,6 +9,8 @@ mod util;
 mod check_port_listening;
 // check-file-exists against real files, folders, sockets, FIFOs and links.
 mod check_file_exists;
+// check-url-available against our HTTP(S) servers and proxy, certificates made at test time.
+mod check_url_available;
 // Conventions every binary shares: --help, --version, --opt=value, bad input.
 mod conventions;
 // Signals and processes: SIGTERM ends a check at once, no children, no lingering.

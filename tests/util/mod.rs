@@ -1,6 +1,8 @@
 //! Running a promise binary and asserting on its one line.
 
+pub mod http;
 pub mod listen;
+pub mod tls;
 
 use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
@@ -10,7 +12,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 /// The binaries under test.
-pub const PROMISES: [&str; 2] = ["check-port-listening", "check-file-exists"];
+pub const PROMISES: [&str; 3] = [
+    "check-port-listening",
+    "check-file-exists",
+    "check-url-available",
+];
 
 /// Path of binary `name`: from `PROMISE_BIN_DIR` when set, else the debug build
 /// of this workspace (built once per test run).
