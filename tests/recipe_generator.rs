@@ -10,6 +10,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant, SystemTime};
 
+use crate::util::http::{Reply, Request, Server, V4};
+use crate::util::tls::{self, Validity};
 use crate::util::{Outcome, bin, listen, run, run_in, run_program, temp_dir};
 
 const RG: &str = "recipe-generator";
@@ -847,3 +849,205 @@ fn convert_validates_everything_before_writing_anything() {
         );
     }
 }
+
+/// The curl-based recipes and the url plugin, converted and run against our
+/// HTTP and HTTPS servers (a self-signed certificate, as SlapOS frontends
+/// often have): the legacy semantics must hold.
+#[test]
+fn convert_url_parts_with_their_legacy_semantics() {
+    let partition = temp_dir("rg-convert-url");
+    let bin_dir = short_bin_dir(&partition);
+    fs::create_dir_all(partition.join("etc/promise")).unwrap();
+    let p = s(&partition);
+    let identity = tls::self_signed(&tls::LOOPBACK, Validity::Year);
+    let ca_file = tls::write(&partition, "frontend.crt", &identity.cert_pem);
+    let handler = |request: &Request| match request.target.as_str() {
+        "/" => Reply::text(200, "Welcome to the shop"),
+        "/admin" => Reply::status(401),
+        "/moved" => Reply::redirect(302, "/"),
+        "/slow" => Reply::Hang,
+        "/auth" if request.header("authorization") == Some(BASIC) => Reply::status(200),
+        _ => Reply::status(401),
+    };
+    let https = Server::https(V4, tls::server_config(&identity, None), handler).expect("https");
+    let http = Server::http(V4, handler).expect("http");
+    let (site, admin, slow, moved, auth) = (
+        https.url("https", "/"),
+        https.url("https", "/admin"),
+        https.url("https", "/slow"),
+        https.url("https", "/moved"),
+        https.url("https", "/auth"),
+    );
+    let page = http.url("http", "/");
+    fs::write(partition.join("etc/slow_timeout"), "1\n").unwrap();
+    let cfg = partition.join("buildout.cfg");
+    let curl = "dash_path = /opt/dash/bin/dash\ncurl_path = /opt/curl/bin/curl";
+    fs::write(
+        &cfg,
+        format!(
+            "[buildout]
+parts = site admin slow page page-regex front front-verify front-ca moved auth
+directory = {p}
+
+[directory]
+promise = ${{buildout:directory}}/etc/promise
+
+[site]
+recipe = slapos.cookbook:check_url_available
+path = ${{directory:promise}}/site
+url = {site}
+{curl}
+
+[admin]
+recipe = slapos.cookbook:check_url_available
+path = ${{directory:promise}}/admin
+url = {admin}
+check-secure = 1
+{curl}
+
+[slow]
+recipe = slapos.cookbook:check_url_available
+path = ${{directory:promise}}/slow
+url = {slow}
+timeout-file-path = {p}/etc/slow_timeout
+{curl}
+
+[page]
+recipe = slapos.cookbook:check_page_content
+path = ${{directory:promise}}/page
+url = {page}
+match = Welcome
+{curl}
+
+[page-regex]
+<= page
+path = ${{directory:promise}}/page-regex
+match = Welcome.*shop
+
+[monitor-promise-base]
+recipe = slapos.cookbook:promise.plugin
+module = slapos.promise.plugin.${{:promise}}
+output = {p}/etc/plugin/${{:name}}
+
+[front]
+<= monitor-promise-base
+promise = check_url_available
+name = check-front.py
+config-url = {site}
+
+[front-verify]
+<= front
+name = check-front-verify.py
+config-verify = 1
+
+[front-ca]
+<= front
+name = check-front-ca.py
+config-ca-cert-file = {ca}
+
+[moved]
+<= monitor-promise-base
+promise = check_url_available
+name = check-moved.py
+config-url = {moved}
+config-allow-redirects = 0
+
+[auth]
+<= monitor-promise-base
+promise = check_url_available
+name = check-auth.py
+config-url = {auth}
+config-username = alice
+config-password = {PASSWORD}
+",
+            ca = s(&ca_file)
+        ),
+    )
+    .unwrap();
+    let out = run_in(
+        RG,
+        [
+            "convert",
+            &s(&cfg),
+            "--bin-dir",
+            &s(&bin_dir),
+            "--promise-dir",
+            &format!("{p}/etc/promise"),
+        ],
+        Some(&partition),
+    );
+    let lines: Vec<String> = [
+        ("site", "site", ""),
+        ("admin", "admin", ""),
+        ("slow", "slow", ""),
+        ("page", "page", ""),
+        (
+            "page-regex",
+            "page-regex",
+            "; match is now plain text, not a regular expression",
+        ),
+        ("front", "check-front", ""),
+        ("front-verify", "check-front-verify", ""),
+        ("front-ca", "check-front-ca", ""),
+        ("moved", "check-moved", ""),
+        ("auth", "check-auth", ""),
+    ]
+    .iter()
+    .map(|(section, file, note)| {
+        format!(
+            "written: {p}/etc/promise/{file} ([{section}] check-url-available, run directly{note})"
+        )
+    })
+    .chain(["done: 10 written, 0 unchanged, 0 skipped, 2 other parts left alone".to_owned()])
+    .collect();
+    assert_eq!(
+        (out.code, out.stderr.as_str(), out.stdout.as_str()),
+        (Some(0), "", (lines.join("\n") + "\n").as_str()),
+        "{out}"
+    );
+    let wrapper = |name: &str| partition.join("etc/promise").join(name);
+    let ok = |name: &str, prefix: &str| {
+        run_wrapper(&wrapper(name), &[], &partition).expect_parts(0, prefix, &[]);
+    };
+    // The dash+curl scripts never verified TLS, and a 401 was fine with check-secure.
+    ok("site", &format!("OK: {site} returned 200 in "));
+    ok("admin", &format!("OK: {admin} returned 401 in "));
+    // Their timeout came from the file at every run.
+    run_wrapper(&wrapper("slow"), &[], &partition)
+        .within(Duration::from_secs(5))
+        .expect(
+            2,
+            &format!("CRITICAL: {slow} timed out after 1 s waiting for the response headers"),
+        );
+    ok("page", &format!("OK: {page} returned 200 in "));
+    run_wrapper(&wrapper("page-regex"), &[], &partition).expect(
+        2,
+        &format!(
+            "CRITICAL: {page} returned 200 but the body (19 bytes) does not contain 'Welcome.*shop'"
+        ),
+    );
+    // The plugin verifies only with verify = 1 or a CA file.
+    ok("check-front", &format!("OK: {site} returned 200 in "));
+    run_wrapper(&wrapper("check-front-verify"), &[], &partition).expect(
+        2,
+        &format!("CRITICAL: {site} TLS: certificate not trusted (unknown issuer)"),
+    );
+    ok("check-front-ca", &format!("OK: {site} returned 200 in "));
+    run_wrapper(&wrapper("check-moved"), &[], &partition).expect(
+        2,
+        &format!("CRITICAL: {moved} returned 302, expected 200 (redirect to / not followed)"),
+    );
+    // The hostile password went through verbatim, and is in no output.
+    let auth_out = run_wrapper(&wrapper("check-auth"), &[], &partition);
+    auth_out.expect_parts(0, &format!("OK: {auth} returned 200 in "), &[]);
+    assert!(!auth_out.stdout.contains("touch"), "{auth_out}");
+    assert!(!partition.join("pwned").exists());
+    if let Some(count) = execs(&wrapper("check-auth"), &partition) {
+        assert_eq!(count, 1);
+    }
+}
+
+/// A password with every character a shell or a buildout file could misread.
+const PASSWORD: &str = "p'w\"$(touch pwned)`id` é";
+/// `alice:PASSWORD` in base64, as the Basic authorization header carries it.
+const BASIC: &str = "Basic YWxpY2U6cCd3IiQodG91Y2ggcHduZWQpYGlkYCDDqQ==";
