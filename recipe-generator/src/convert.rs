@@ -154,7 +154,9 @@ impl Reader<'_, '_> {
     }
 
     /// The dash+curl script: no TLS verification, redirects followed, timeout
-    /// read from a file at every run, else 20 s.
+    /// read from a file at every run. Without a number there, the script used
+    /// 20 s, which is also slapgrid's kill time: the check would be killed
+    /// before it could say anything, so our 10 s default applies instead.
     fn legacy_url(self) -> Result<Mapped, Usage> {
         let path = self.require("path", "the recipe")?;
         let url = self.require("url", "the recipe")?;
@@ -173,13 +175,8 @@ impl Reader<'_, '_> {
                 .to_string_lossy()
                 .into_owned(),
         };
-        // The script's curl --max-time: the file's number at every run, else 20.
-        args.extend([
-            "--timeout-file".into(),
-            timeout_file,
-            "--timeout".into(),
-            "20".into(),
-        ]);
+        // The script's curl --max-time: the file's number at every run.
+        args.extend(["--timeout-file".into(), timeout_file]);
         // The script used the client certificate only when all three were set;
         // with -k, the CA file never served.
         let (ca, cert, key) = (
@@ -442,8 +439,6 @@ mod tests {
                 "--check-secure",
                 "--timeout-file",
                 "/p/etc/promise_timeout",
-                "--timeout",
-                "20",
                 "--cert-file",
                 "/c",
                 "--key-file",
@@ -456,15 +451,7 @@ mod tests {
         );
         assert_eq!(
             args(&m),
-            [
-                "--url",
-                "http://a/",
-                "-k",
-                "--timeout-file",
-                "/t",
-                "--timeout",
-                "20"
-            ]
+            ["--url", "http://a/", "-k", "--timeout-file", "/t"]
         );
     }
 
