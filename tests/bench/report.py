@@ -35,6 +35,22 @@ def read_rows(path, fields):
     return rows
 
 
+def pooled(work, group):
+    """Each command's runs over all rounds: median of every time, mean CPU."""
+    runs = {}
+    for name in sorted(os.listdir(work)):
+        if name.startswith(f"time-{group}-") and name.endswith(".json"):
+            with open(os.path.join(work, name), encoding="utf-8") as f:
+                for r in json.load(f)["results"]:
+                    runs.setdefault(r["command"], []).append(r)
+    results = {}
+    for command, parts in runs.items():
+        times = [t for r in parts for t in r["times"]]
+        cpu = sum((r["user"] + r["system"]) * len(r["times"]) for r in parts) / len(times)
+        results[command] = {"median": statistics.median(times), "cpu": cpu}
+    return results
+
+
 def ms(seconds):
     return f"{seconds * 1000:.2f} ms"
 
@@ -62,35 +78,32 @@ def main(work, runs, node_runs, cores, loadavg):
     today = datetime.date.today().isoformat()
     out.append(f"Measured by `make bench` on {today}: {cores} cores, load average "
                f"{loadavg} at the start; loopback nginx; hyperfine, {runs} runs of each "
-               f"command, medians; ratio = ours / theirs.")
+               f"command in rounds, medians; ratio = ours / theirs.")
     out.append("")
-    out.append("| check | command | median | mean user+sys CPU | ours / this | target |")
-    out.append("| --- | --- | ---: | ---: | ---: | --- |")
+    out.append("| check | command | median | mean user+sys CPU | ours / this | target | CPU ours / this |")
+    out.append("| --- | --- | ---: | ---: | ---: | --- | ---: |")
     for group in ("port", "http", "https", "file"):
-        results = {}
-        path = f"{work}/time-{group}.json"
-        if os.path.exists(path):
-            with open(path, encoding="utf-8") as f:
-                for r in json.load(f)["results"]:
-                    results[r["command"]] = r
+        results = pooled(work, group)
         ours = results.get(OURS[group])
         for g, label in measured:
             if g != group:
                 continue
             r = results.get(label)
             if r is None:
-                out.append(f"| {TITLES[group]} | {label} | {measured[(g, label)]} | | | |")
+                out.append(f"| {TITLES[group]} | {label} | {measured[(g, label)]} | | | | |")
                 continue
-            cpu = ms(r["user"] + r["system"])
-            ratio, target = "", ""
+            cpu = ms(r["cpu"])
+            ratio, target, cpu_ratio = "", "", ""
             if label != OURS[group] and ours is not None:
                 value = ours["median"] / r["median"]
                 ratio = f"{value:.3f}"
+                cpu_ratio = f"{ours['cpu'] / r['cpu']:.3f}"
                 if (group, label) in TIME_TARGETS:
                     target = judge(summary, f"{TITLES[group]}, ours / {label}", value,
                                    TIME_TARGETS[(group, label)], lambda v: f"{v:.3f}")
             name = f"**{label}**" if label == OURS[group] else label
-            out.append(f"| {TITLES[group]} | {name} | {ms(r['median'])} | {cpu} | {ratio} | {target} |")
+            out.append(f"| {TITLES[group]} | {name} | {ms(r['median'])} | {cpu} | {ratio} | {target} "
+                       f"| {cpu_ratio} |")
         for (g, label), limit in TIME_TARGETS.items():
             if g == group and ours is None:
                 summary.append(f"{TITLES[group]}, ours / {label}: not measured "
