@@ -53,10 +53,11 @@ reproducible:
 	@set -e; work=$$(mktemp -d); trap 'rm -rf "$$work"' EXIT; \
 	for side in a b/deeper; do \
 		git clone -q . "$$work/$$side"; \
-		$(MAKE) -C "$$work/$$side" --no-print-directory dist CARGO_TARGET_DIR= >/dev/null; \
+		env -u CARGO_TARGET_DIR $(MAKE) -C "$$work/$$side" --no-print-directory dist >/dev/null; \
 	done; \
 	sha256sum "$$work"/a/$(TARBALL) "$$work"/b/deeper/$(TARBALL); \
-	cmp "$$work"/a/$(TARBALL) "$$work"/b/deeper/$(TARBALL) && echo "reproducible: identical tarballs"
+	if cmp "$$work"/a/$(TARBALL) "$$work"/b/deeper/$(TARBALL); then echo "reproducible: identical tarballs"; \
+	else trap - EXIT; echo "reproducible: the tarballs differ; both builds are kept in $$work" >&2; exit 1; fi
 
 ## What the black-box tests use besides the build: strace counts a wrapper's execs.
 test-deps:
