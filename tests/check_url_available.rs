@@ -254,6 +254,14 @@ fn a_body_that_stops_times_out_reading_it() {
 }
 
 #[test]
+fn large_but_sane_response_headers_pass() {
+    let cookie = "c".repeat(20 * 1024);
+    let server = answering(V4, Reply::status(200).header("Set-Cookie", &cookie)).expect("server");
+    let url = server.url("http", "/");
+    run(BIN, ["--url", &url]).expect_parts(0, &ok_prefix(&url, 200), &[]);
+}
+
+#[test]
 fn broken_answers_are_critical_and_named() {
     let cases: Vec<(Reply, String)> = vec![
         (
@@ -268,11 +276,11 @@ fn broken_answers_are_critical_and_named() {
             Reply::Raw(
                 format!(
                     "HTTP/1.1 200 OK\r\nX-Big: {}\r\n\r\n",
-                    "b".repeat(100 * 1024)
+                    "b".repeat(40 * 1024)
                 )
                 .into_bytes(),
             ),
-            "sent response headers larger than 64 KiB".into(),
+            "sent response headers larger than 32 KiB".into(),
         ),
         (
             Reply::Raw(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nshort".to_vec()),
@@ -552,6 +560,17 @@ fn unusable_password_files_are_unknown() {
         3,
         &format!("UNKNOWN: --password-file {empty} has an empty first line"),
     );
+    let long = dir.join("long");
+    std::fs::write(&long, "p".repeat(2000)).unwrap();
+    let long = long.display().to_string();
+    run(
+        BIN,
+        ["--url", url, "--username", "u", "--password-file", &long],
+    )
+    .expect(
+        3,
+        "UNKNOWN: --username and its password are longer than 1024 bytes together",
+    );
 }
 
 #[test]
@@ -826,6 +845,50 @@ fn a_self_signed_server_passes_with_insecure_or_as_its_own_ca() {
         .display()
         .to_string();
     run(BIN, ["--url", &url, "--ca-cert-file", &own]).expect_parts(0, &ok_prefix(&url, 200), &[]);
+}
+
+#[test]
+fn an_openssl_style_self_signed_certificate_is_trusted_when_listed() {
+    let dir = temp_dir("listed");
+    let identity = tls::self_signed_ca(&["127.0.0.1", "::1"], Validity::Year);
+    let own = tls::write(&dir, "cert.pem", &identity.cert_pem)
+        .display()
+        .to_string();
+    on_both(|ip| {
+        let Some(server) = https(ip, &identity, None) else {
+            return;
+        };
+        let url = server.url("https", "/");
+        run(BIN, ["--url", &url, "--ca-cert-file", &own]).expect_parts(
+            0,
+            &ok_prefix(&url, 200),
+            &[],
+        );
+        run(BIN, ["--url", &url]).expect(
+            2,
+            &format!("CRITICAL: {url} TLS: certificate is marked as a CA, not as a server's"),
+        );
+    });
+    // Listed, it is trusted as it is, but its name and dates still count.
+    let server = https(V4, &identity, None).expect("server");
+    let url = format!("https://localhost:{}/", server.address.port());
+    run(BIN, ["--url", &url, "--ca-cert-file", &own]).expect(
+        2,
+        &format!(
+            "CRITICAL: {url} TLS: certificate not valid for localhost (it names: 127.0.0.1, ::1)"
+        ),
+    );
+    let expired = tls::self_signed_ca(&["127.0.0.1"], Validity::Expired);
+    let old = tls::write(&dir, "old.pem", &expired.cert_pem)
+        .display()
+        .to_string();
+    let server = https(V4, &expired, None).expect("server");
+    let url = server.url("https", "/");
+    run(BIN, ["--url", &url, "--ca-cert-file", &old]).expect_parts(
+        2,
+        &format!("CRITICAL: {url} TLS: certificate expired on "),
+        &[" UTC"],
+    );
 }
 
 #[test]
@@ -1284,6 +1347,24 @@ fn bad_usage_is_unknown() {
         all.push("--timeout=0.3");
         run(BIN, &all).expect(3, &format!("UNKNOWN: {line}"));
     }
+    let long_url = format!("http://127.0.0.1/{}", "a".repeat(8 * 1024));
+    run(BIN, ["--url", &long_url]).expect(3, "UNKNOWN: --url is longer than 8192 bytes");
+    let long_password = "p".repeat(1024);
+    run(
+        BIN,
+        [
+            "--url",
+            url,
+            "--username",
+            "u",
+            "--password",
+            &long_password,
+        ],
+    )
+    .expect(
+        3,
+        "UNKNOWN: --username and its password are longer than 1024 bytes together",
+    );
     for (option, value, why) in [
         (
             "--http-code",

@@ -99,6 +99,18 @@ pub fn self_signed(names: &[&str], validity: Validity) -> Identity {
     }
 }
 
+/// A self-signed certificate marked as a CA, as `openssl req -x509` makes them.
+pub fn self_signed_ca(names: &[&str], validity: Validity) -> Identity {
+    let mut params = leaf_params(names, validity);
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let key = KeyPair::generate().expect("key");
+    let cert = params.self_signed(&key).expect("self-signed certificate");
+    Identity {
+        cert_pem: cert.pem(),
+        key_pem: key.serialize_pem(),
+    }
+}
+
 fn leaf_params(names: &[&str], validity: Validity) -> CertificateParams {
     let names: Vec<String> = names.iter().map(|n| (*n).to_owned()).collect();
     let mut params = CertificateParams::new(names.clone()).expect("leaf params");

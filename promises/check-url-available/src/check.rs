@@ -22,12 +22,16 @@ use crate::request::{Method, is_credential};
 use crate::tls::Tls;
 use crate::{Error, Plan, Policy, target};
 
-/// The most response header bytes we take; the input buffer is a little larger
-/// so that a longer header is reported as such, not as a stalled connection.
-const MAX_RESPONSE_HEADERS: usize = 64 * 1024;
-const INPUT_BUFFER: usize = MAX_RESPONSE_HEADERS + 1024;
-/// Request headers are small: ours plus at most 8 KiB of `--header` lines.
-const OUTPUT_BUFFER: usize = 16 * 1024;
+/// The most response header bytes we take (curl takes more, but servers in
+/// front of the services we check limit theirs to 8 to 16 KiB). ureq zero-fills
+/// its buffers for every connection, so their size is a cost of every run. The
+/// input buffer is a little larger so that a longer header is reported as
+/// such, not as a stalled connection.
+const MAX_RESPONSE_HEADERS: usize = 32 * 1024;
+const INPUT_BUFFER: usize = MAX_RESPONSE_HEADERS + 512;
+/// The request goes out line by line: the buffer holds the longest line, the
+/// request line with a URL of at most [`target::MAX_URL`] bytes.
+const OUTPUT_BUFFER: usize = target::MAX_URL + 512;
 /// How much of a server-supplied URL a message shows.
 const SHOWN_URL: usize = 200;
 

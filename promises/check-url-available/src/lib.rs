@@ -310,7 +310,9 @@ impl Promise for Args {
     fn execute(plan: Plan, deadline: &Deadline) -> Result<Report, Error> {
         let tls = tls::Tls::load(plan.tls.clone()).map_err(Error::Config)?;
         let authorization = match &plan.auth {
-            Some((username, secret)) => Some(request::basic_auth(username, &password(secret)?)),
+            Some((username, secret)) => {
+                Some(request::basic_auth(username, &password(secret)?).map_err(Error::Config)?)
+            }
             None => None,
         };
         check::run(&plan, tls, authorization, deadline)
@@ -365,7 +367,13 @@ fn auth(
         ));
     }
     match (username, secret) {
-        (Some(user), Some(secret)) => Ok(Some((os_arg(&user).into_vec(), secret))),
+        (Some(user), Some(secret)) => {
+            let user = os_arg(&user).into_vec();
+            if let Secret::Given(password) = &secret {
+                request::basic_auth(&user, password).map_err(Usage)?;
+            }
+            Ok(Some((user, secret)))
+        }
         (Some(_), None) => Err(Usage::new("--username needs --password or --password-file")),
         (None, Some(_)) => Err(Usage::new("--password and --password-file need --username")),
         (None, None) => Ok(None),

@@ -12,6 +12,10 @@ pub const MAX_HEADER_LINE: usize = 4 * 1024;
 /// The most bytes of `--header` lines in all.
 pub const MAX_HEADER_BYTES: usize = 8 * 1024;
 
+/// The most bytes of user name and password together: the Authorization line
+/// must fit the output buffer, and no real password is longer.
+pub const MAX_CREDENTIALS: usize = 1024;
+
 /// `--method`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Method {
@@ -100,8 +104,15 @@ pub fn is_credential(name: &HeaderName) -> bool {
 }
 
 /// `Authorization: Basic ...` for `username` and `password`, marked sensitive.
-#[must_use]
-pub fn basic_auth(username: &[u8], password: &[u8]) -> HeaderValue {
+///
+/// # Errors
+/// The two are longer than [`MAX_CREDENTIALS`] together.
+pub fn basic_auth(username: &[u8], password: &[u8]) -> Result<HeaderValue, String> {
+    if username.len() + password.len() > MAX_CREDENTIALS {
+        return Err(format!(
+            "--username and its password are longer than {MAX_CREDENTIALS} bytes together"
+        ));
+    }
     let mut credentials = Vec::with_capacity(username.len() + 1 + password.len());
     credentials.extend_from_slice(username);
     credentials.push(b':');
@@ -109,7 +120,7 @@ pub fn basic_auth(username: &[u8], password: &[u8]) -> HeaderValue {
     let mut value = HeaderValue::from_str(&format!("Basic {}", base64(&credentials)))
         .unwrap_or_else(|_| HeaderValue::from_static("Basic"));
     value.set_sensitive(true);
-    value
+    Ok(value)
 }
 
 /// Standard base64 with padding (RFC 4648 §4).
@@ -151,10 +162,14 @@ mod tests {
         }
         assert_eq!(base64(&[0xff, 0xfe, 0xfd]), "//79");
         assert_eq!(
-            basic_auth(b"Aladdin", b"open sesame").to_str().unwrap(),
+            basic_auth(b"Aladdin", b"open sesame")
+                .unwrap()
+                .to_str()
+                .unwrap(),
             "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ=="
         );
-        assert!(basic_auth(b"u", b"p").is_sensitive());
+        assert!(basic_auth(b"u", b"p").unwrap().is_sensitive());
+        assert!(basic_auth(b"u", &[b'p'; MAX_CREDENTIALS]).is_err());
     }
 
     #[test]

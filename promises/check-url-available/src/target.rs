@@ -6,8 +6,9 @@ use ureq::http::uri::{Authority, Scheme};
 
 use shared::Usage;
 
-/// The longest `Location` we follow; longer ones are a server bug or an attack.
-const MAX_LOCATION: usize = 8 * 1024;
+/// The longest URL we request, `--url` or a resolved `Location`: the request
+/// line must fit the output buffer (longer ones are a bug or an attack).
+pub const MAX_URL: usize = 8 * 1024;
 
 /// Parses `--url`: http or https, a host, no credentials; a fragment is dropped
 /// (it never reaches the server).
@@ -18,6 +19,9 @@ pub fn parse_url(text: &str) -> Result<Uri, Usage> {
     let shown = shared::report::sanitize(text, 200);
     if text.trim().is_empty() {
         return Err(Usage::new("--url is empty"));
+    }
+    if text.len() > MAX_URL {
+        return Err(Usage::new(format!("--url is longer than {MAX_URL} bytes")));
     }
     if !text.contains("://") {
         return Err(Usage::new(format!(
@@ -92,11 +96,8 @@ pub fn same_origin(a: &Uri, b: &Uri) -> bool {
 /// # Errors
 /// Why the location cannot be followed, for the report line.
 pub fn resolve(base: &Uri, location: &[u8]) -> Result<Uri, String> {
-    if location.len() > MAX_LOCATION {
-        return Err(format!(
-            "a Location longer than {} KiB",
-            MAX_LOCATION / 1024
-        ));
+    if location.len() > MAX_URL {
+        return Err(format!("a Location longer than {MAX_URL} bytes"));
     }
     let reference = encode(location);
     let reference = reference.split('#').next().unwrap_or_default();
@@ -128,6 +129,11 @@ pub fn resolve(base: &Uri, location: &[u8]) -> Result<Uri, String> {
         }
     };
     let shown = shared::report::sanitize(&joined, 200);
+    if joined.len() > MAX_URL {
+        return Err(format!(
+            "a Location longer than {MAX_URL} bytes once encoded '{shown}'"
+        ));
+    }
     let uri: Uri = joined
         .parse()
         .map_err(|_| format!("an invalid Location '{shown}'"))?;
@@ -297,6 +303,17 @@ mod tests {
             resolve(&base, b"http://[::1/").unwrap_err(),
             "an invalid Location 'http://[::1/'"
         );
-        assert!(resolve(&base, &vec![b'a'; MAX_LOCATION + 1]).is_err());
+        assert!(resolve(&base, &vec![b'a'; MAX_URL + 1]).is_err());
+        let encoded = resolve(&base, &vec![0xE9; MAX_URL / 2]).unwrap_err();
+        assert!(
+            encoded.starts_with("a Location longer than 8192 bytes once encoded 'http://h/%E9%E9"),
+            "{encoded}"
+        );
+        assert_eq!(
+            parse_url(&format!("http://h/{}", "a".repeat(MAX_URL)))
+                .unwrap_err()
+                .0,
+            "--url is longer than 8192 bytes"
+        );
     }
 }

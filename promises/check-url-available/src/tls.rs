@@ -11,11 +11,14 @@
 use std::ffi::OsString;
 use std::fmt;
 use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::client::{WebPkiServerVerifier, verify_server_name};
 use rustls::crypto::WebPkiSupportedAlgorithms;
 use rustls::pki_types::pem::{self, PemObject};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
+use rustls::server::ParsedCertificate;
 use rustls::{AlertDescription, CertificateError, ClientConfig, DigitallySignedStruct};
 use rustls::{Error as TlsError, RootCertStore, SignatureScheme};
 use shared::args::{display_arg, os_arg};
@@ -103,14 +106,16 @@ impl Tls {
             config: OnceLock::new(),
             insecure: plan.trust == Trust::Insecure,
         };
-        if let Trust::Insecure | Trust::WebPki = plan.trust {
-            if plan.client.is_none() {
-                return Ok(tls);
-            }
-        }
-        let roots = match &plan.trust {
-            Trust::CaFile(file) => Some(load_roots(file)?),
+        let ca_file = match &plan.trust {
+            Trust::CaFile(file) => Some(file),
             Trust::WebPki | Trust::Insecure => None,
+        };
+        if ca_file.is_none() && plan.client.is_none() {
+            return Ok(tls);
+        }
+        let roots = match ca_file {
+            Some(file) => Some(load_roots(file)?),
+            None => None,
         };
         let client = match &plan.client {
             Some((cert, key)) => Some((load_chain(cert)?, load_key(key)?)),
@@ -147,23 +152,33 @@ impl Tls {
 
 type ClientIdentity = (Vec<CertificateDer<'static>>, PrivateKeyDer<'static>);
 
+/// The trust anchors of `--ca-cert-file`, and its certificates as they are.
+type CaRoots = (RootCertStore, Vec<CertificateDer<'static>>);
+
 fn build(
     insecure: bool,
-    roots: Option<RootCertStore>,
+    roots: Option<CaRoots>,
     client: Option<ClientIdentity>,
 ) -> Result<ClientConfig, TlsError> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let algorithms = provider.signature_verification_algorithms;
-    let builder =
-        ClientConfig::builder_with_provider(provider).with_safe_default_protocol_versions()?;
-    let builder = if insecure {
-        builder
+    let builder = ClientConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()?;
+    let builder = match (insecure, roots) {
+        (true, _) => builder
             .dangerous()
-            .with_custom_certificate_verifier(Arc::new(AcceptAny(algorithms)))
-    } else {
-        builder.with_root_certificates(roots.unwrap_or_else(|| RootCertStore {
+            .with_custom_certificate_verifier(Arc::new(AcceptAny(algorithms))),
+        (false, Some((store, listed))) => {
+            let webpki = WebPkiServerVerifier::builder_with_provider(Arc::new(store), provider)
+                .build()
+                .map_err(|e| TlsError::General(e.to_string()))?;
+            builder
+                .dangerous()
+                .with_custom_certificate_verifier(Arc::new(CaFile { webpki, listed }))
+        }
+        (false, None) => builder.with_root_certificates(RootCertStore {
             roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
-        }))
+        }),
     };
     match client {
         Some((chain, key)) => builder.with_client_auth_cert(chain, key),
@@ -171,10 +186,11 @@ fn build(
     }
 }
 
-fn load_roots(file: &FileArg) -> Result<RootCertStore, String> {
+fn load_roots(file: &FileArg) -> Result<CaRoots, String> {
+    let listed = load_chain(file)?;
     let mut store = RootCertStore::empty();
-    for (i, cert) in load_chain(file)?.into_iter().enumerate() {
-        store.add(cert).map_err(|e| {
+    for (i, cert) in listed.iter().enumerate() {
+        store.add(cert.clone()).map_err(|e| {
             file.invalid(format_args!(
                 "holds a certificate (number {}) that cannot be a trust anchor: {}",
                 i + 1,
@@ -182,7 +198,7 @@ fn load_roots(file: &FileArg) -> Result<RootCertStore, String> {
             ))
         })?;
     }
-    Ok(store)
+    Ok((store, listed))
 }
 
 fn load_chain(file: &FileArg) -> Result<Vec<CertificateDer<'static>>, String> {
@@ -234,7 +250,7 @@ pub fn describe(error: &TlsError, host: &str) -> String {
             ),
             CertificateError::NotValidYet => "certificate not valid yet".into(),
             CertificateError::NotValidForNameContext { presented, .. } => {
-                let names: Vec<&str> = presented.iter().map(|name| unwrap_name(name)).collect();
+                let names: Vec<String> = presented.iter().map(|name| unwrap_name(name)).collect();
                 let names = if names.is_empty() {
                     "none".to_owned()
                 } else {
@@ -249,6 +265,11 @@ pub fn describe(error: &TlsError, host: &str) -> String {
             CertificateError::InvalidPurpose | CertificateError::InvalidPurposeContext { .. } => {
                 "certificate is not for TLS servers (extended key usage)".into()
             }
+            CertificateError::Other(other) => match other.to_string().as_str() {
+                // webpki's words for a certificate marked as a CA, shown as a server's.
+                "CaUsedAsEndEntity" => "certificate is marked as a CA, not as a server's".into(),
+                text => format!("certificate rejected: {}", clean(text)),
+            },
             other => format!("certificate rejected: {}", clean(&other.to_string())),
         },
         TlsError::AlertReceived(AlertDescription::CertificateRequired) => {
@@ -270,16 +291,107 @@ pub fn describe(error: &TlsError, host: &str) -> String {
     }
 }
 
-/// rustls shows presented names as `DnsName("host")` or `IpAddress(...)`: the name alone.
-fn unwrap_name(name: &str) -> &str {
-    match name.split_once('(') {
+/// rustls shows presented names as `DnsName("host")` or `IpAddress(0::1)`:
+/// the name alone, addresses in their usual form.
+fn unwrap_name(name: &str) -> String {
+    let inner = match name.split_once('(') {
         Some((_, inner)) => inner.strip_suffix(')').unwrap_or(inner).trim_matches('"'),
         None => name,
+    };
+    match inner.parse::<std::net::IpAddr>() {
+        Ok(ip) => ip.to_string(),
+        Err(_) => inner.to_owned(),
     }
 }
 
 fn unix(time: UnixTime) -> i64 {
     i64::try_from(time.as_secs()).unwrap_or(i64::MAX)
+}
+
+/// `--ca-cert-file`: webpki against the certificates of the file; and a server
+/// certificate that the file holds itself is trusted as it is, as OpenSSL
+/// trusts a self-signed certificate of its store (`openssl req -x509` marks
+/// them as CAs, which webpki refuses as server certificates). Its name and
+/// dates are still checked, and the handshake signatures always are.
+#[derive(Debug)]
+struct CaFile {
+    webpki: Arc<WebPkiServerVerifier>,
+    listed: Vec<CertificateDer<'static>>,
+}
+
+impl ServerCertVerifier for CaFile {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, TlsError> {
+        let refused = match self.webpki.verify_server_cert(
+            end_entity,
+            intermediates,
+            server_name,
+            ocsp_response,
+            now,
+        ) {
+            Ok(verified) => return Ok(verified),
+            Err(refused) => refused,
+        };
+        if !self
+            .listed
+            .iter()
+            .any(|c| c.as_ref() == end_entity.as_ref())
+        {
+            return Err(refused);
+        }
+        verify_server_name(&ParsedCertificate::try_from(end_entity)?, server_name)?;
+        let (not_before, not_after) = crate::x509::validity(end_entity)
+            .ok_or(TlsError::InvalidCertificate(CertificateError::BadEncoding))?;
+        let at = |seconds: i64| {
+            UnixTime::since_unix_epoch(Duration::from_secs(u64::try_from(seconds).unwrap_or(0)))
+        };
+        let seconds = unix(now);
+        if seconds > not_after {
+            return Err(TlsError::InvalidCertificate(
+                CertificateError::ExpiredContext {
+                    time: now,
+                    not_after: at(not_after),
+                },
+            ));
+        }
+        if seconds < not_before {
+            return Err(TlsError::InvalidCertificate(
+                CertificateError::NotValidYetContext {
+                    time: now,
+                    not_before: at(not_before),
+                },
+            ));
+        }
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, TlsError> {
+        self.webpki.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, TlsError> {
+        self.webpki.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.webpki.supported_verify_schemes()
+    }
 }
 
 /// `--insecure`: any certificate is accepted, but the handshake signatures are
@@ -319,5 +431,40 @@ impl ServerCertVerifier for AcceptAny {
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
         self.0.supported_schemes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn presented_names_lose_their_wrapping() {
+        assert_eq!(unwrap_name("DnsName(\"a.example\")"), "a.example");
+        assert_eq!(unwrap_name("IpAddress(0::1)"), "::1");
+        assert_eq!(unwrap_name("IpAddress(127.0.0.1)"), "127.0.0.1");
+        assert_eq!(unwrap_name("plain"), "plain");
+    }
+
+    #[test]
+    fn failures_read_plainly() {
+        let unknown = TlsError::InvalidCertificate(CertificateError::UnknownIssuer);
+        assert_eq!(
+            describe(&unknown, "h"),
+            "certificate not trusted (unknown issuer)"
+        );
+        let expired = TlsError::InvalidCertificate(CertificateError::ExpiredContext {
+            time: UnixTime::since_unix_epoch(Duration::from_secs(2_000_000_000)),
+            not_after: UnixTime::since_unix_epoch(Duration::from_secs(951_825_600)),
+        });
+        assert_eq!(
+            describe(&expired, "h"),
+            "certificate expired on 2000-02-29 12:00 UTC"
+        );
+        let name = TlsError::InvalidCertificate(CertificateError::NotValidForName);
+        assert_eq!(
+            describe(&name, "h.example"),
+            "certificate not valid for h.example"
+        );
     }
 }

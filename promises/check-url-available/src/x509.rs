@@ -7,6 +7,12 @@
 /// `notAfter` of a DER certificate, in seconds since the Unix epoch.
 #[must_use]
 pub fn not_after(der: &[u8]) -> Option<i64> {
+    validity(der).map(|(_, not_after)| not_after)
+}
+
+/// `notBefore` and `notAfter` of a DER certificate, in seconds since the Unix epoch.
+#[must_use]
+pub fn validity(der: &[u8]) -> Option<(i64, i64)> {
     let (certificate, _) = element(der, SEQUENCE)?;
     let (tbs, _) = element(certificate, SEQUENCE)?;
     let mut rest = tbs;
@@ -17,13 +23,22 @@ pub fn not_after(der: &[u8]) -> Option<i64> {
     let rest = element(rest, SEQUENCE)?.1; // signature
     let rest = element(rest, SEQUENCE)?.1; // issuer
     let (validity, _) = element(rest, SEQUENCE)?;
-    let after_not_before = match validity.first()? {
-        &UTC_TIME => element(validity, UTC_TIME)?.1,
-        _ => element(validity, GENERALIZED_TIME)?.1,
-    };
-    match after_not_before.first()? {
-        &UTC_TIME => utc_time(element(after_not_before, UTC_TIME)?.0),
-        _ => generalized_time(element(after_not_before, GENERALIZED_TIME)?.0),
+    let (not_before, rest) = time(validity)?;
+    let (not_after, _) = time(rest)?;
+    Some((not_before, not_after))
+}
+
+/// A UTCTime or GeneralizedTime element, and what follows it.
+fn time(input: &[u8]) -> Option<(i64, &[u8])> {
+    match *input.first()? {
+        UTC_TIME => {
+            let (content, rest) = element(input, UTC_TIME)?;
+            Some((utc_time(content)?, rest))
+        }
+        _ => {
+            let (content, rest) = element(input, GENERALIZED_TIME)?;
+            Some((generalized_time(content)?, rest))
+        }
     }
 }
 
@@ -166,6 +181,7 @@ mod tests {
         ] {
             let der = certificate(year, month, day);
             assert_eq!(not_after(&der), Some(expected), "{year}-{month}-{day}");
+            assert_eq!(validity(&der).map(|v| v.0), Some(631_152_000));
         }
     }
 
