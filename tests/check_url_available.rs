@@ -686,21 +686,18 @@ fn timeout_file_overrides_the_timeout_when_it_holds_a_number() {
         );
     }
     let missing = dir.join("missing").display().to_string();
-    run(
-        BIN,
-        [
-            "--url",
-            &url,
-            "--timeout",
-            "0.3",
-            "--timeout-file",
-            &missing,
-        ],
-    )
-    .expect(
-        2,
-        &format!("CRITICAL: {url} timed out after 0.3 s waiting for the response headers"),
-    );
+    // A FIFO without a writer would block an open: it is not read at all.
+    let fifo = dir.join("fifo");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+    assert!(made.is_ok_and(|s| s.success()), "mkfifo failed");
+    let fifo = fifo.display().to_string();
+    for ignored in [&missing, &fifo] {
+        let args = ["--url", &url, "--timeout", "0.3", "--timeout-file", ignored];
+        run(BIN, args).expect(
+            2,
+            &format!("CRITICAL: {url} timed out after 0.3 s waiting for the response headers"),
+        );
+    }
 }
 
 #[test]
@@ -721,6 +718,20 @@ fn proxy_variables_are_ignored() {
         &format!("CRITICAL: {url} cannot connect to 127.0.0.1:{port}: connection refused"),
     );
     assert!(proxy.requests().is_empty(), "the check went to the proxy");
+}
+
+#[test]
+fn a_proxy_that_cannot_be_reached_is_named() {
+    let port = listen::closed_port();
+    let url = "http://promise-target.invalid/";
+    run(
+        BIN,
+        ["--url", url, "--proxy", &format!("http://127.0.0.1:{port}")],
+    )
+    .expect(
+        2,
+        &format!("CRITICAL: {url} cannot connect to 127.0.0.1:{port}: connection refused"),
+    );
 }
 
 #[test]
