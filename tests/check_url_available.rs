@@ -1326,6 +1326,19 @@ fn bad_usage_is_unknown() {
             "--username cannot hold ':' (HTTP Basic authentication)",
         ),
         (
+            vec![
+                "--url",
+                url,
+                "--username",
+                "u",
+                "--password",
+                "p",
+                "--header",
+                "authorization: Bearer t",
+            ],
+            "--username and --header 'Authorization: ...' exclude each other",
+        ),
+        (
             vec!["--url", url, "--no-follow", "--max-redirects", "3"],
             "--no-follow and --max-redirects exclude each other",
         ),

@@ -282,13 +282,20 @@ impl Promise for Args {
             Some(text) => Some(os_arg(&text).into_vec()),
             None => None,
         };
+        let headers = request::parse_headers(&self.header)?;
+        let authorization = ureq::http::header::AUTHORIZATION;
+        if auth.is_some() && headers.iter().any(|(name, _)| *name == authorization) {
+            return Err(Usage::new(
+                "--username and --header 'Authorization: ...' exclude each other",
+            ));
+        }
         Ok(Plan {
             url,
             shown,
             policy,
             redirects,
             method: self.method,
-            headers: request::parse_headers(&self.header)?,
+            headers,
             auth,
             tls,
             cert_min_days: self.cert_min_days,
