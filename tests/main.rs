@@ -19,3 +19,5 @@ mod processes;
 mod recipe_generator;
 // The shipped binaries: static, within their size budgets.
 mod dist;
+// The release tarball and SHA256SUMS next to dist/bin; --version of every binary.
+mod release;

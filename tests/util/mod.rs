@@ -18,6 +18,14 @@ pub const PROMISES: [&str; 3] = [
     "check-url-available",
 ];
 
+/// Every binary the release ships, in name order: the promises and recipe-generator.
+pub const SHIPPED: [&str; 4] = [
+    "check-file-exists",
+    "check-port-listening",
+    "check-url-available",
+    "recipe-generator",
+];
+
 /// Path of binary `name`: from `PROMISE_BIN_DIR` when set, else the debug build
 /// of this workspace (built once per test run).
 pub fn bin(name: &str) -> PathBuf {
