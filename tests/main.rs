@@ -21,3 +21,5 @@ mod recipe_generator;
 mod dist;
 // The release tarball and SHA256SUMS next to dist/bin; --version of every binary.
 mod release;
+// examples/: SlapOS, Docker, Kubernetes and Nagios, run against our loopback services.
+mod examples;
