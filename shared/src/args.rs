@@ -40,7 +40,7 @@ pub fn parse<T: argh::FromArgs>(name: &str, version: &str, argv: Vec<OsString>) 
     let refs: Vec<&str> = args.iter().map(String::as_str).collect();
     T::from_args(&[name], &refs).map_err(|early| match early.status {
         Ok(()) => Exit::Info(early.output),
-        Err(()) => Exit::Usage(Usage(one_line(&early.output))),
+        Err(()) => Exit::Usage(Usage(one_line(&early.output, &args))),
     })
 }
 
@@ -108,8 +108,13 @@ fn decode_raw(value: &str) -> Option<Vec<u8>> {
         .collect()
 }
 
-/// argh's error text on one line, with encoded arguments shown lossily.
-fn one_line(output: &str) -> String {
+/// How many characters of an argument an error line quotes: the kernel takes
+/// 128 KiB per argument, which would push the reason off the line.
+const SHOWN_ARG_CHARS: usize = 100;
+
+/// argh's error text on one line, with encoded arguments shown lossily and
+/// long ones shortened.
+fn one_line(output: &str, args: &[String]) -> String {
     let mut line = String::new();
     for part in output
         .lines()
@@ -134,9 +139,40 @@ fn one_line(output: &str) -> String {
         )));
         shown.push_str(&piece[hex_len & !1..]);
     }
+    for raw in args {
+        let arg = display_arg(raw);
+        if let Some((cut, _)) = arg.char_indices().nth(SHOWN_ARG_CHARS) {
+            if shown.contains(arg.as_str()) {
+                let bytes = os_arg(raw).len();
+                shown = shown.replace(&arg, &format!("{}… ({bytes} bytes)", &arg[..cut]));
+            }
+        }
+    }
     // Arguments shown back may hold newlines or escapes: the line must stay one.
     let shown = crate::report::sanitize(&shown, crate::report::MAX_MESSAGE_CHARS);
     format!("{} (see --help)", shown.trim_end_matches('.'))
+}
+
+/// The longest path the kernel takes, in bytes (`PATH_MAX` less its NUL).
+pub const MAX_PATH: usize = 4095;
+
+/// Checks that the argh `value` of `option` can name a path: not empty, and no
+/// longer than [`MAX_PATH`] (such a path can never exist, so it is bad usage
+/// rather than a missing file).
+///
+/// # Errors
+/// A usage line naming the option.
+pub fn check_path(option: &str, value: &str) -> Result<(), Usage> {
+    let length = os_arg(value).len();
+    if length == 0 {
+        return Err(Usage(format!("{option} needs a path")));
+    }
+    if length > MAX_PATH {
+        return Err(Usage(format!(
+            "{option} is {length} bytes long, longer than any path can be ({MAX_PATH})"
+        )));
+    }
+    Ok(())
 }
 
 /// The largest number of seconds we accept anywhere (about 31 years): large
@@ -284,6 +320,48 @@ mod tests {
         assert_eq!(
             usage.0,
             "Error parsing option '--port' with value ' \u{FFFD}': invalid digit found in string (see --help)"
+        );
+    }
+
+    #[test]
+    fn long_arguments_are_shortened_so_the_reason_shows() {
+        let long = "9".repeat(128 * 1024);
+        let Err(Exit::Usage(usage)) = parse::<Demo>("demo", "1", os(&["--port", &long])) else {
+            panic!()
+        };
+        let quoted = format!("'{}… (131072 bytes)'", "9".repeat(SHOWN_ARG_CHARS));
+        assert_eq!(
+            usage.0,
+            format!(
+                "Error parsing option '--port' with value {quoted}: number too large to fit in target type (see --help)"
+            )
+        );
+        let raw = OsString::from_vec([vec![0xff], vec![b'x'; 200]].concat());
+        let Err(Exit::Usage(usage)) = parse::<Demo>("demo", "1", vec!["--port".into(), raw]) else {
+            panic!()
+        };
+        assert!(
+            usage
+                .0
+                .contains(&format!("'\u{FFFD}{}… (201 bytes)'", "x".repeat(99))),
+            "{}",
+            usage.0
+        );
+    }
+
+    #[test]
+    fn paths_are_not_empty_and_fit_path_max() {
+        assert_eq!(check_path("--path", "/x"), Ok(()));
+        assert_eq!(check_path("--path", &"a".repeat(MAX_PATH)), Ok(()));
+        assert_eq!(
+            check_path("--path", "").unwrap_err().0,
+            "--path needs a path"
+        );
+        assert_eq!(
+            check_path("--path", &"a".repeat(MAX_PATH + 1))
+                .unwrap_err()
+                .0,
+            "--path is 4096 bytes long, longer than any path can be (4095)"
         );
     }
 

@@ -43,6 +43,28 @@ impl Deadline {
         }
     }
 
+    /// The same run with another timeout, counted from the same start, and the
+    /// timer re-armed for it: for a timeout read at run time (check-url-available's
+    /// `--timeout-file`), which the timer of `--timeout` bounded while it was read.
+    /// A deadline already past fires at once. Timeout lines name `target`.
+    #[must_use]
+    pub fn retime(&self, timeout: Duration, target: &str) -> Deadline {
+        let deadline = self.with_timeout(timeout);
+        alarm::prepare(&deadline.timed_out(target, ""));
+        alarm::arm(deadline.remaining());
+        deadline
+    }
+
+    /// [`Deadline::retime`] without the timer.
+    fn with_timeout(&self, timeout: Duration) -> Deadline {
+        let start = self.end.checked_sub(self.timeout).unwrap_or(self.end);
+        Deadline {
+            end: start + timeout,
+            timeout,
+            shown: format_seconds(timeout).leak(),
+        }
+    }
+
     /// The `--timeout` this deadline was made from.
     #[must_use]
     pub fn timeout(&self) -> Duration {
@@ -96,6 +118,16 @@ mod tests {
         std::thread::sleep(Duration::from_millis(5));
         assert!(deadline.expired());
         assert_eq!(deadline.remaining(), Duration::ZERO);
+    }
+
+    #[test]
+    fn retime_keeps_the_start() {
+        let deadline = Deadline::unguarded(Duration::from_secs(10));
+        let shorter = deadline.with_timeout(Duration::from_millis(500));
+        assert_eq!(shorter.end, deadline.end - Duration::from_millis(9500));
+        assert_eq!(shorter.timed_out("x", ""), "x timed out after 0.5 s");
+        let longer = deadline.with_timeout(Duration::from_secs(20));
+        assert_eq!(longer.end, deadline.end + Duration::from_secs(10));
     }
 
     #[test]

@@ -60,11 +60,12 @@ pub trait Promise: argh::FromArgs {
     /// A [`Usage`] error (exit 3) naming what is wrong.
     fn plan(self) -> Result<Self::Plan, Usage>;
 
-    /// The timeout of the run, decided after `plan` and before the deadline
-    /// starts: `--timeout` unless the promise reads another one at run time
-    /// (check-url-available's `--timeout-file`). I/O is allowed here.
-    fn timeout(_plan: &Self::Plan, common: Common) -> Duration {
-        common.timeout
+    /// The deadline the check runs with, decided once `started` (the one of
+    /// `--timeout`) runs: itself unless the promise reads another timeout at run
+    /// time (check-url-available's `--timeout-file`, see [`Deadline::retime`]).
+    /// I/O is allowed here, bounded by `started`.
+    fn deadline(_plan: &Self::Plan, started: Deadline) -> Deadline {
+        started
     }
 
     /// Runs the check before the deadline.
@@ -97,7 +98,7 @@ fn run<P: Promise>(name: &str, version: &str, argv: Vec<OsString>) -> ExitCode {
         Err(usage) => return report::emit(Status::Unknown, &usage.0, false),
     };
     report::want_perfdata(common.perfdata);
-    let deadline = Deadline::start(P::timeout(&plan, common));
+    let deadline = P::deadline(&plan, Deadline::start(common.timeout));
     match P::execute(plan, &deadline) {
         Ok(report) => report.emit(common.quiet, common.perfdata),
         Err(error) => report::emit(error.status(), &error.to_string(), false),

@@ -69,8 +69,8 @@ pub struct Args {
     #[argh(switch)]
     pub no_follow: bool,
 
-    /// the most redirects to follow before failing (default: 10)
-    #[argh(option, arg_name = "n")]
+    /// the most redirects to follow before failing, 0 to 50 (default: 10)
+    #[argh(option, arg_name = "n", from_str_fn(parse_max_redirects))]
     pub max_redirects: Option<u32>,
 
     /// do not verify the server certificate (what the SlapOS scripts did)
@@ -89,8 +89,8 @@ pub struct Args {
     #[argh(option, arg_name = "file")]
     pub key_file: Option<String>,
 
-    /// WARNING when the server certificate expires within this many days, CRITICAL once it has expired (https only)
-    #[argh(option, arg_name = "days")]
+    /// WARNING when the server certificate expires within this many days (0 to 36500), CRITICAL once it has expired (https only)
+    #[argh(option, arg_name = "days", from_str_fn(parse_cert_min_days))]
     pub cert_min_days: Option<u32>,
 
     /// user name for HTTP Basic authentication; needs --password or --password-file
@@ -262,6 +262,17 @@ impl Promise for Args {
             (true, None) => None,
             (false, max) => Some(max.unwrap_or(10)),
         };
+        for (option, value) in [
+            ("--ca-cert-file", &self.ca_cert_file),
+            ("--cert-file", &self.cert_file),
+            ("--key-file", &self.key_file),
+            ("--password-file", &self.password_file),
+            ("--timeout-file", &self.timeout_file),
+        ] {
+            if let Some(value) = value {
+                shared::args::check_path(option, value)?;
+            }
+        }
         let tls = tls_plan(
             self.insecure,
             self.ca_cert_file,
@@ -274,6 +285,11 @@ impl Promise for Args {
         let auth = auth(self.username, self.password, self.password_file)?;
         let expect = match self.expect_content {
             Some(text) if text.is_empty() => return Err(Usage::new("--expect-content is empty")),
+            Some(text) if text.len() > MAX_EXPECT => {
+                return Err(Usage::new(format!(
+                    "--expect-content is longer than {MAX_EXPECT} bytes"
+                )));
+            }
             Some(_) if self.method == Method::Head => {
                 return Err(Usage::new(
                     "--expect-content needs a body: it cannot go with --method HEAD",
@@ -307,19 +323,34 @@ impl Promise for Args {
         })
     }
 
-    fn timeout(plan: &Plan, common: Common) -> Duration {
-        plan.timeout_file
-            .as_ref()
-            .and_then(timeout_from_file)
-            .unwrap_or(common.timeout)
+    /// `--timeout-file`, read under the deadline of `--timeout`: a file on a
+    /// hung mount cannot hold the run beyond it.
+    fn deadline(plan: &Plan, started: Deadline) -> Deadline {
+        let Some(file) = &plan.timeout_file else {
+            return started;
+        };
+        started.set_stage(
+            &plan.shown,
+            &format!("reading --timeout-file {}", file.shown),
+        );
+        match timeout_from_file(file) {
+            Some(timeout) => started.retime(timeout, &plan.shown),
+            None => started,
+        }
     }
 
     fn execute(plan: Plan, deadline: &Deadline) -> Result<Report, Error> {
-        let tls = tls::Tls::load(plan.tls.clone()).map_err(Error::Config)?;
+        let stage = |file: &FileArg| {
+            deadline.set_stage(
+                &plan.shown,
+                &format!("reading {} {}", file.option, file.shown),
+            );
+        };
+        let tls = tls::Tls::load(plan.tls.clone(), &stage).map_err(Error::Config)?;
         let authorization = match &plan.auth {
-            Some((username, secret)) => {
-                Some(request::basic_auth(username, &password(secret)?).map_err(Error::Config)?)
-            }
+            Some((username, secret)) => Some(
+                request::basic_auth(username, &password(secret, &stage)?).map_err(Error::Config)?,
+            ),
             None => None,
         };
         check::run(&plan, tls, authorization, deadline)
@@ -368,15 +399,20 @@ fn auth(
         (None, Some(file)) => Some(Secret::File(FileArg::new("--password-file", &file))),
         (None, None) => None,
     };
-    if username.as_deref().is_some_and(|user| user.contains(':')) {
-        return Err(Usage::new(
-            "--username cannot hold ':' (HTTP Basic authentication)",
-        ));
-    }
     match (username, secret) {
         (Some(user), Some(secret)) => {
             let user = os_arg(&user).into_vec();
+            if user.is_empty() {
+                return Err(Usage::new("--username is empty"));
+            }
+            if user.contains(&b':') {
+                return Err(Usage::new(
+                    "--username cannot hold ':' (HTTP Basic authentication)",
+                ));
+            }
+            request::check_credential("--username", &user).map_err(Usage)?;
             if let Secret::Given(password) = &secret {
+                request::check_credential("--password", password).map_err(Usage)?;
                 request::basic_auth(&user, password).map_err(Usage)?;
             }
             Ok(Some((user, secret)))
@@ -388,9 +424,23 @@ fn auth(
 }
 
 /// `--proxy`: an HTTP (CONNECT) proxy; ureq knows SOCKS only with a feature we
-/// leave out.
+/// leave out. The scheme is required: ureq would take `nan` for `http://nan`.
 fn proxy(text: &str) -> Result<ureq::Proxy, Usage> {
     let shown = shared::report::sanitize(&display_arg(text), 200);
+    if text.is_empty() {
+        return Err(Usage::new("--proxy is empty"));
+    }
+    if text.len() > target::MAX_URL {
+        return Err(Usage::new(format!(
+            "--proxy is longer than {} bytes",
+            target::MAX_URL
+        )));
+    }
+    if !text.contains("://") {
+        return Err(Usage::new(format!(
+            "--proxy {shown} has no scheme (http:// or https://)"
+        )));
+    }
     let proxy = ureq::Proxy::new(text)
         .map_err(|_| Usage::new(format!("--proxy {shown} is not a valid proxy URL")))?;
     match proxy.protocol() {
@@ -402,12 +452,12 @@ fn proxy(text: &str) -> Result<ureq::Proxy, Usage> {
 }
 
 /// The password: given, or the first line of its file.
-fn password(secret: &Secret) -> Result<Vec<u8>, Error> {
+fn password(secret: &Secret, stage: tls::Stage<'_>) -> Result<Vec<u8>, Error> {
     let file = match secret {
         Secret::Given(password) => return Ok(password.clone()),
         Secret::File(file) => file,
     };
-    let content = file.read().map_err(Error::Config)?;
+    let content = file.read(stage).map_err(Error::Config)?;
     let line = content.split(|&b| b == b'\n').next().unwrap_or_default();
     let line = line.strip_suffix(b"\r").unwrap_or(line);
     if line.is_empty() {
@@ -416,7 +466,45 @@ fn password(secret: &Secret) -> Result<Vec<u8>, Error> {
             file.shown
         )));
     }
+    request::check_credential(
+        &format!("the first line of --password-file {}", file.shown),
+        line,
+    )
+    .map_err(Error::Config)?;
     Ok(line.to_vec())
+}
+
+/// The longest `--expect-content`: the text is shown in messages and looked
+/// for in every chunk of the body.
+pub const MAX_EXPECT: usize = 4096;
+
+/// The most `--max-redirects`: curl's default; a longer chain is a loop or an
+/// attack, and every URL of it is kept to tell a loop.
+pub const MAX_REDIRECTS: u32 = 50;
+
+/// The most `--cert-min-days`: a hundred years.
+pub const MAX_CERT_MIN_DAYS: u32 = 36_500;
+
+fn parse_max_redirects(value: &str) -> Result<u32, String> {
+    parse_count(value, MAX_REDIRECTS, "a number of redirects")
+}
+
+fn parse_cert_min_days(value: &str) -> Result<u32, String> {
+    parse_count(value, MAX_CERT_MIN_DAYS, "a number of days")
+}
+
+/// Digits only (no sign, space, exponent or base prefix), `0..=max`.
+fn parse_count(value: &str, max: u32, what: &str) -> Result<u32, String> {
+    value
+        .parse::<u32>()
+        .ok()
+        .filter(|n| *n <= max && value.bytes().all(|b| b.is_ascii_digit()))
+        .ok_or_else(|| {
+            format!(
+                "expected {what} from 0 to {max}, got '{}'",
+                display_arg(value)
+            )
+        })
 }
 
 /// `--timeout-file`: a positive number of seconds, or nothing usable.

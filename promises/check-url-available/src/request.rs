@@ -103,6 +103,20 @@ pub fn is_credential(name: &HeaderName) -> bool {
         || *name == header::HOST
 }
 
+/// Refuses control characters in a user name or password, as RFC 7617 does:
+/// `what` names it, and the value itself is never shown.
+///
+/// # Errors
+/// The message saying so.
+pub fn check_credential(what: &str, value: &[u8]) -> Result<(), String> {
+    if value.iter().any(|&b| b < b' ' || b == 0x7f) {
+        return Err(format!(
+            "{what} holds a control character, which HTTP Basic authentication cannot carry"
+        ));
+    }
+    Ok(())
+}
+
 /// `Authorization: Basic ...` for `username` and `password`, marked sensitive.
 ///
 /// # Errors

@@ -16,7 +16,7 @@ pub const MAX_URL: usize = 8 * 1024;
 /// # Errors
 /// A usage error naming what is wrong.
 pub fn parse_url(text: &str) -> Result<Uri, Usage> {
-    let shown = shared::report::sanitize(text, 200);
+    let shown = shared::report::sanitize(&shared::args::display_arg(text), 200);
     if text.trim().is_empty() {
         return Err(Usage::new("--url is empty"));
     }

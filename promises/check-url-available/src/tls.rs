@@ -10,6 +10,7 @@
 
 use std::ffi::OsString;
 use std::fmt;
+use std::io::Read;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
@@ -24,6 +25,13 @@ use rustls::{Error as TlsError, RootCertStore, SignatureScheme};
 use shared::args::{display_arg, os_arg};
 
 use crate::x509::format_utc;
+
+/// The largest file an option names that we read: a bundle of every public CA
+/// is about 200 KiB.
+pub const MAX_FILE_BYTES: u64 = 4 << 20;
+
+/// Told which file is about to be read, so that a timeout names it.
+pub type Stage<'a> = &'a dyn Fn(&FileArg);
 
 /// A file named by an option: where to read it and how to show it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,19 +55,33 @@ impl FileArg {
         }
     }
 
-    /// Reads the whole file (small files: certificates, keys, passwords).
+    /// Reads the whole file, at most [`MAX_FILE_BYTES`] (certificates, keys,
+    /// passwords), after telling `stage` which file it is: the deadline bounds
+    /// the read (a FIFO without a writer, a hung mount), and the cap bounds the
+    /// memory (`/dev/zero`).
     ///
     /// # Errors
     /// A usage line naming the option, the file and the OS error.
-    pub fn read(&self) -> Result<Vec<u8>, String> {
-        std::fs::read(&self.path).map_err(|e| {
+    pub fn read(&self, stage: Stage<'_>) -> Result<Vec<u8>, String> {
+        stage(self);
+        let fail = |e: std::io::Error| {
             format!(
                 "cannot read {} {}: {}",
                 self.option,
                 self.shown,
                 shared::report::describe_io(&e)
             )
-        })
+        };
+        let mut bytes = Vec::new();
+        std::fs::File::open(&self.path)
+            .map_err(fail)?
+            .take(MAX_FILE_BYTES + 1)
+            .read_to_end(&mut bytes)
+            .map_err(fail)?;
+        if bytes.len() as u64 > MAX_FILE_BYTES {
+            return Err(self.invalid(format_args!("is larger than {} MiB", MAX_FILE_BYTES >> 20)));
+        }
+        Ok(bytes)
     }
 
     fn invalid(&self, what: impl fmt::Display) -> String {
@@ -101,7 +123,7 @@ impl Tls {
     ///
     /// # Errors
     /// A usage line: a file that cannot be read or holds nothing usable.
-    pub fn load(plan: TlsPlan) -> Result<Tls, String> {
+    pub fn load(plan: TlsPlan, stage: Stage<'_>) -> Result<Tls, String> {
         let tls = Tls {
             config: OnceLock::new(),
             insecure: plan.trust == Trust::Insecure,
@@ -114,11 +136,11 @@ impl Tls {
             return Ok(tls);
         }
         let roots = match ca_file {
-            Some(file) => Some(load_roots(file)?),
+            Some(file) => Some(load_roots(file, stage)?),
             None => None,
         };
         let client = match &plan.client {
-            Some((cert, key)) => Some((load_chain(cert)?, load_key(key)?)),
+            Some((cert, key)) => Some((load_chain(cert, stage)?, load_key(key, stage)?)),
             None => None,
         };
         let config = build(tls.insecure, roots, client).map_err(|e| match (&plan.client, e) {
@@ -186,8 +208,8 @@ fn build(
     }
 }
 
-fn load_roots(file: &FileArg) -> Result<CaRoots, String> {
-    let listed = load_chain(file)?;
+fn load_roots(file: &FileArg, stage: Stage<'_>) -> Result<CaRoots, String> {
+    let listed = load_chain(file, stage)?;
     let mut store = RootCertStore::empty();
     for (i, cert) in listed.iter().enumerate() {
         store.add(cert.clone()).map_err(|e| {
@@ -201,8 +223,8 @@ fn load_roots(file: &FileArg) -> Result<CaRoots, String> {
     Ok((store, listed))
 }
 
-fn load_chain(file: &FileArg) -> Result<Vec<CertificateDer<'static>>, String> {
-    let bytes = file.read()?;
+fn load_chain(file: &FileArg, stage: Stage<'_>) -> Result<Vec<CertificateDer<'static>>, String> {
+    let bytes = file.read(stage)?;
     let chain = CertificateDer::pem_slice_iter(&bytes)
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| file.invalid(format_args!("is not valid PEM: {}", describe_pem(&e))))?;
@@ -212,8 +234,8 @@ fn load_chain(file: &FileArg) -> Result<Vec<CertificateDer<'static>>, String> {
     Ok(chain)
 }
 
-fn load_key(file: &FileArg) -> Result<PrivateKeyDer<'static>, String> {
-    let bytes = file.read()?;
+fn load_key(file: &FileArg, stage: Stage<'_>) -> Result<PrivateKeyDer<'static>, String> {
+    let bytes = file.read(stage)?;
     PrivateKeyDer::from_pem_slice(&bytes).map_err(|e| match e {
         pem::Error::NoItemsFound => {
             file.invalid("holds no PEM private key (PKCS#8, PKCS#1 or SEC1)")
