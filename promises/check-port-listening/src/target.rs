@@ -115,8 +115,14 @@ impl Target {
     }
 }
 
-/// `[::1]` to `::1`; a bare host as it is.
+/// The longest host name DNS can carry, in its text form.
+pub const MAX_HOST_NAME: usize = 253;
+
+/// `[::1]` to `::1`; a bare host as it is, once it is a host name or an IP
+/// address: what `getaddrinfo` would only fail on later (or take for an option,
+/// like `-1`) is bad usage now.
 fn unbracket(host: &str) -> Result<&str, Usage> {
+    let shown = shared::report::sanitize(&shared::args::display_arg(host), 100);
     if host.is_empty() {
         return Err(Usage::new("--host needs a host name or address"));
     }
@@ -126,16 +132,46 @@ fn unbracket(host: &str) -> Result<&str, Usage> {
             .filter(|i| i.parse::<std::net::Ipv6Addr>().is_ok());
         return inner.ok_or_else(|| {
             Usage::new(format!(
-                "--host {host}: brackets only go around an IPv6 address"
+                "--host {shown}: brackets only go around an IPv6 address"
             ))
         });
     }
-    if host.contains(['[', ']', '/', ' ']) || host.chars().any(char::is_control) {
+    if host.len() > MAX_HOST_NAME {
         return Err(Usage::new(format!(
-            "--host {host} is not a host name or IP address"
+            "--host is {} bytes long, longer than any host name can be ({MAX_HOST_NAME})",
+            host.len()
+        )));
+    }
+    if !(is_host_name(host) || is_ipv6(host)) {
+        return Err(Usage::new(format!(
+            "--host {shown} is not a host name or IP address"
         )));
     }
     Ok(host)
+}
+
+/// Dot-separated labels of letters, digits, `-` and `_` (in real use beyond
+/// RFC 1123), none empty, none longer than 63 bytes, none starting with `-`;
+/// a final dot is allowed. IPv4 addresses are such names.
+fn is_host_name(host: &str) -> bool {
+    let name = host.strip_suffix('.').unwrap_or(host);
+    name.split('.').all(|label| {
+        (1..=63).contains(&label.len())
+            && !label.starts_with('-')
+            && label
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    })
+}
+
+/// An IPv6 address, with a zone (`fe80::1%eth0`) or without.
+fn is_ipv6(host: &str) -> bool {
+    let (address, zone) = host.split_once('%').unwrap_or((host, "x"));
+    address.parse::<std::net::Ipv6Addr>().is_ok()
+        && !zone.is_empty()
+        && zone
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
 }
 
 /// `host:port`, with IPv6 literals in brackets.
@@ -190,7 +226,36 @@ mod tests {
         assert_eq!(unbracket("[::1]").unwrap(), "::1");
         assert_eq!(unbracket("::1").unwrap(), "::1");
         assert_eq!(unbracket("localhost").unwrap(), "localhost");
-        for bad in ["", "[127.0.0.1]", "[::1", "a b", "a/b", "x\ny"] {
+        for good in [
+            "db.internal",
+            "db.internal.",
+            "my_host-1",
+            "127.0.0.1",
+            "2001:db8::1",
+            "fe80::1%eth0",
+            "0x10",
+        ] {
+            assert_eq!(unbracket(good).unwrap(), good);
+        }
+        let long_label = "a".repeat(64);
+        let long_name = ["a"; 128].join(".");
+        for bad in [
+            "",
+            "[127.0.0.1]",
+            "[::1",
+            "a b",
+            "a/b",
+            "x\ny",
+            "-1",
+            "+5",
+            ".",
+            "a..b",
+            "fe80::1%",
+            "1::2::3",
+            "caf\u{e9}",
+            &long_label,
+            &long_name,
+        ] {
             assert!(unbracket(bad).is_err(), "{bad:?} accepted");
         }
     }
