@@ -76,6 +76,9 @@ pub struct Args {
     pub version: bool,
 }
 
+/// The longest `--hint`: it shares the line with the failure it follows.
+pub const MAX_HINT: usize = 500;
+
 /// The validated check.
 #[derive(Debug, Clone)]
 pub struct Plan {
@@ -122,8 +125,12 @@ impl Promise for Args {
     }
 
     fn plan(self) -> Result<Plan, Usage> {
-        if self.path.is_empty() {
-            return Err(Usage::new("--path needs a path"));
+        shared::args::check_path("--path", &self.path)?;
+        if self.hint.as_ref().is_some_and(|hint| hint.len() > MAX_HINT) {
+            return Err(Usage::new(format!(
+                "--hint is longer than {MAX_HINT} bytes (the whole line holds {} characters)",
+                shared::report::MAX_MESSAGE_CHARS
+            )));
         }
         if self.state == State::Absent && (self.r#type != FileType::Any || self.max_age.is_some()) {
             return Err(Usage::new(
