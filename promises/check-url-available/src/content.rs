@@ -1,5 +1,10 @@
 //! `--expect-content`: look for the text in the body as it streams in, stop as
 //! soon as it is found, and never read more than a cap.
+//!
+//! The search is Knuth-Morris-Pratt, byte by byte across chunks: linear in the
+//! body whatever the server sends. Comparing the text at every offset costs
+//! the length of the text per byte against a body made to almost match it
+//! (`aaaa…` for `aaa…ab`), which a hostile server can send for 10 MiB.
 
 use std::io::{self, Read};
 
@@ -21,29 +26,25 @@ pub enum Found {
 }
 
 /// Reads `body` until `needle` (not empty) shows up, the body ends, or `cap`
-/// bytes were read. Memory: one chunk plus the needle.
+/// bytes were read. Memory: one chunk and a table as long as the needle.
 ///
 /// # Errors
 /// What reading the body ran into.
 pub fn find(mut body: impl Read, needle: &[u8], cap: u64) -> io::Result<Found> {
-    let overlap = needle.len().saturating_sub(1);
-    let mut window: Vec<u8> = Vec::with_capacity(overlap + CHUNK);
+    let Some(mut search) = Search::new(needle) else {
+        return Ok(Found::Yes);
+    };
+    let mut chunk = vec![0u8; CHUNK];
     let mut total: u64 = 0;
     loop {
         let room = usize::try_from(cap - total).map_or(CHUNK, |left| left.min(CHUNK));
         // At the cap, one more byte tells a body of exactly `cap` from a longer one.
         let wanted = room.max(1);
-        let kept = window.len();
-        window.resize(kept + wanted, 0);
-        let read = match body.read(&mut window[kept..]) {
+        let read = match body.read(&mut chunk[..wanted]) {
             Ok(read) => read,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {
-                window.truncate(kept);
-                continue;
-            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             Err(e) => return Err(e),
         };
-        window.truncate(kept + read);
         if read == 0 {
             return Ok(Found::No(total));
         }
@@ -51,10 +52,60 @@ pub fn find(mut body: impl Read, needle: &[u8], cap: u64) -> io::Result<Found> {
             return Ok(Found::Capped);
         }
         total += read as u64;
-        if window.windows(needle.len()).any(|w| w == needle) {
+        if search.feed(&chunk[..read]) {
             return Ok(Found::Yes);
         }
-        window.drain(..window.len().saturating_sub(overlap));
+    }
+}
+
+/// A Knuth-Morris-Pratt search that can be fed a stream piece by piece.
+struct Search<'a> {
+    needle: &'a [u8],
+    /// For each prefix length `i + 1`, the length of its longest proper
+    /// prefix that is also its suffix.
+    fallback: Vec<usize>,
+    /// How much of the needle the bytes fed so far end with.
+    matched: usize,
+}
+
+impl<'a> Search<'a> {
+    /// `None` for an empty needle, which every body contains.
+    fn new(needle: &'a [u8]) -> Option<Search<'a>> {
+        if needle.is_empty() {
+            return None;
+        }
+        let mut fallback = vec![0; needle.len()];
+        let mut length = 0;
+        for i in 1..needle.len() {
+            while length > 0 && needle[i] != needle[length] {
+                length = fallback[length - 1];
+            }
+            if needle[i] == needle[length] {
+                length += 1;
+            }
+            fallback[i] = length;
+        }
+        Some(Search {
+            needle,
+            fallback,
+            matched: 0,
+        })
+    }
+
+    /// Whether the needle ends within `bytes` (given what came before).
+    fn feed(&mut self, bytes: &[u8]) -> bool {
+        for &byte in bytes {
+            while self.matched > 0 && self.needle[self.matched] != byte {
+                self.matched = self.fallback[self.matched - 1];
+            }
+            if self.needle[self.matched] == byte {
+                self.matched += 1;
+                if self.matched == self.needle.len() {
+                    return true;
+                }
+            }
+        }
+        false
     }
 }
 
@@ -74,6 +125,24 @@ mod tests {
             buf[..n].copy_from_slice(&self.data[..n]);
             self.data = &self.data[n..];
             Ok(n)
+        }
+    }
+
+    /// The plain definition, to check the search against.
+    fn naive(haystack: &[u8], needle: &[u8]) -> bool {
+        haystack.windows(needle.len()).any(|w| w == needle)
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_search_agrees_with_the_definition(
+            haystack in proptest::collection::vec(0u8..3, 0..200),
+            needle in proptest::collection::vec(0u8..3, 1..8),
+            step in 1usize..20,
+        ) {
+            let reader = Trickle { data: &haystack, step };
+            let found = find(reader, &needle, CAP).unwrap() == Found::Yes;
+            proptest::prop_assert_eq!(found, naive(&haystack, &needle));
         }
     }
 
@@ -104,6 +173,27 @@ mod tests {
         let mut late = [b'a'; 100];
         late[99] = b'b';
         assert_eq!(find(&late[..], b"b", 99).unwrap(), Found::Capped);
+    }
+
+    #[test]
+    fn a_body_made_to_almost_match_is_searched_in_linear_time() {
+        let mut needle = vec![b'a'; 4095];
+        needle.push(b'b');
+        let body = vec![b'a'; 4 * 1024 * 1024];
+        let started = std::time::Instant::now();
+        assert_eq!(
+            find(&body[..], &needle, CAP).unwrap(),
+            Found::No(body.len() as u64)
+        );
+        // Comparing at every offset would be 16 G byte comparisons.
+        assert!(started.elapsed() < std::time::Duration::from_secs(5));
+        let mut late = body.clone();
+        late.extend_from_slice(&needle);
+        let reader = Trickle {
+            data: &late,
+            step: 1000,
+        };
+        assert_eq!(find(reader, &needle, CAP).unwrap(), Found::Yes);
     }
 
     #[test]
