@@ -351,9 +351,14 @@ fn failure(
             return format!("{subject} cannot resolve {host}: no address found");
         }
         ureq::Error::Protocol(e) => {
+            let why = e.to_string();
+            let why = why
+                .strip_prefix("http parse fail: ")
+                .or_else(|| why.strip_prefix("http parse resulted in "))
+                .unwrap_or(&why);
             return format!(
                 "{subject} sent an invalid HTTP response: {}",
-                sanitize(&e.to_string(), 200)
+                sanitize(why, 200)
             );
         }
         ureq::Error::LargeResponseHeader(_, max) => {
