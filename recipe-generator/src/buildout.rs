@@ -12,12 +12,25 @@
 //! `+=`) is not followed: a substitution that the file cannot resolve is an
 //! error naming the section and key, reported only when the value is used.
 
-use std::collections::HashMap;
+use std::borrow::Cow;
+use std::cell::Cell;
+use std::collections::{HashMap, HashSet};
 
 use shared::Usage;
 
 /// How deep macros and substitutions may nest before we call it a loop.
 const MAX_DEPTH: usize = 32;
+
+/// The most steps (a section's options looked up through its macros, one
+/// substitution) resolving the whole file may take: a file that is read,
+/// however large, takes a few per value, while macros and substitutions that
+/// fan out (`<= a a a a`, `${:x}${:x}` a level down...) would take exponential
+/// time without a budget.
+const MAX_STEPS: usize = 1_000_000;
+
+/// The longest value once substituted: it becomes one argument, which the
+/// kernel caps at 128 KiB.
+pub const MAX_VALUE: usize = 128 * 1024;
 
 /// The encodings `.installed.cfg` uses for white space next to newlines.
 const SPACES: [(&str, &str); 5] = [
@@ -33,6 +46,10 @@ const SPACES: [(&str, &str); 5] = [
 pub struct Buildout {
     sections: Vec<Section>,
     index: HashMap<String, usize>,
+    /// Sections that another one names in a `<=` line.
+    bases: HashSet<String>,
+    /// Steps taken so far, against [`MAX_STEPS`].
+    steps: Cell<usize>,
 }
 
 /// One `[section]` with its options as written.
@@ -41,6 +58,13 @@ pub struct Section {
     /// The name between the brackets.
     pub name: String,
     options: Vec<(String, String)>,
+    index: HashMap<String, usize>,
+}
+
+impl Section {
+    fn option(&self, key: &str) -> Option<&str> {
+        self.index.get(key).map(|&i| self.options[i].1.as_str())
+    }
 }
 
 impl Buildout {
@@ -53,6 +77,8 @@ impl Buildout {
         let mut buildout = Buildout {
             sections: Vec::new(),
             index: HashMap::new(),
+            bases: HashSet::new(),
+            steps: Cell::new(0),
         };
         let bad = |n: usize, what: &str| Usage::new(format!("{file} line {}: {what}", n + 1));
         for (n, line) in text.split('\n').enumerate() {
@@ -78,6 +104,7 @@ impl Buildout {
                 buildout.sections.push(Section {
                     name: name.to_owned(),
                     options: Vec::new(),
+                    index: HashMap::new(),
                 });
                 continue;
             }
@@ -103,19 +130,25 @@ impl Buildout {
             if key.is_empty() {
                 return Err(bad(n, "an option without a name"));
             }
-            if section.options.iter().any(|(k, _)| k == key) {
+            if section.index.contains_key(key) {
                 return Err(bad(
                     n,
                     &format!("option {key} is defined twice in [{}]", section.name),
                 ));
             }
+            section.index.insert(key.to_owned(), section.options.len());
             section
                 .options
                 .push((key.to_owned(), value.trim().to_owned()));
         }
         for section in &mut buildout.sections {
-            for (_, value) in &mut section.options {
+            for (key, value) in &mut section.options {
                 *value = value.trim().to_owned();
+                if key == "<" {
+                    buildout
+                        .bases
+                        .extend(value.split_whitespace().map(str::to_owned));
+                }
             }
         }
         Ok(buildout)
@@ -129,23 +162,46 @@ impl Buildout {
     /// Whether another section names `name` in a `<=` line: a template, not a part.
     #[must_use]
     pub fn is_macro_base(&self, name: &str) -> bool {
-        self.sections.iter().any(|s| {
-            s.options
-                .iter()
-                .any(|(k, v)| k == "<" && v.split_whitespace().any(|base| base == name))
-        })
+        self.bases.contains(name)
     }
 
     /// The option names of `section`, its macros' included, in order.
     ///
     /// # Errors
-    /// A macro loop.
+    /// A macro loop, or a file that takes too many steps to resolve.
     pub fn keys(&self, section: &str) -> Result<Vec<String>, Usage> {
-        Ok(self
-            .options(section, 0)?
-            .into_iter()
-            .map(|(k, _)| k)
-            .collect())
+        // Later definitions win and move the key to the end, as buildout's merge does.
+        let mut order: Vec<Option<String>> = Vec::new();
+        let mut at: HashMap<String, usize> = HashMap::new();
+        self.collect_keys(section, 0, &mut |key: &str| {
+            if let Some(old) = at.insert(key.to_owned(), order.len()) {
+                order[old] = None;
+            }
+            order.push(Some(key.to_owned()));
+        })?;
+        Ok(order.into_iter().flatten().collect())
+    }
+
+    fn collect_keys(
+        &self,
+        section: &str,
+        depth: usize,
+        add: &mut dyn FnMut(&str),
+    ) -> Result<(), Usage> {
+        self.step(section, depth)?;
+        let Some(&at) = self.index.get(section) else {
+            return Ok(());
+        };
+        let own = &self.sections[at];
+        if let Some(bases) = own.option("<") {
+            for base in bases.split_whitespace() {
+                self.collect_keys(base, depth + 1, add)?;
+            }
+        }
+        for (key, _) in own.options.iter().filter(|(k, _)| k != "<") {
+            add(key);
+        }
+        Ok(())
     }
 
     /// The value of `key` in `section`, macros applied and substitutions
@@ -153,23 +209,66 @@ impl Buildout {
     ///
     /// # Errors
     /// A substitution the file cannot resolve (naming the section and key), a
-    /// malformed one, or a loop.
+    /// malformed one, a loop, or a value too large or too costly to resolve.
     pub fn get(&self, section: &str, key: &str) -> Result<Option<String>, Usage> {
         self.lookup(section, key, 0)
     }
 
     fn lookup(&self, section: &str, key: &str, depth: usize) -> Result<Option<String>, Usage> {
-        let raw = self
-            .options(section, depth)?
-            .into_iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v);
-        let Some(raw) = raw else { return Ok(None) };
-        let mut pieces = Vec::new();
-        for piece in decode_spaces(&raw).split("$$") {
-            pieces.push(self.substitute(piece, section, key, depth)?);
+        let Some(raw) = self.raw(section, key, depth)? else {
+            return Ok(None);
+        };
+        let mut value = String::new();
+        for (i, piece) in decode_spaces(raw).split("$$").enumerate() {
+            if i > 0 {
+                value.push('$');
+            }
+            value.push_str(&self.substitute(piece, section, key, depth)?);
+            if value.len() > MAX_VALUE {
+                return Err(too_long(section, key));
+            }
         }
-        Ok(Some(pieces.join("$")))
+        Ok(Some(value))
+    }
+
+    /// The value of `key` as written in `section` or, failing that, in its
+    /// bases (the last base that has it wins).
+    fn raw(&self, section: &str, key: &str, depth: usize) -> Result<Option<&str>, Usage> {
+        self.step(section, depth)?;
+        let Some(&at) = self.index.get(section) else {
+            return Ok(None);
+        };
+        let own = &self.sections[at];
+        if key != "<" {
+            if let Some(value) = own.option(key) {
+                return Ok(Some(value));
+            }
+        }
+        if let Some(bases) = own.option("<") {
+            for base in bases.split_whitespace().rev() {
+                if let Some(value) = self.raw(base, key, depth + 1)? {
+                    return Ok(Some(value));
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    /// Counts one step of resolution against the depth and step budgets.
+    fn step(&self, section: &str, depth: usize) -> Result<(), Usage> {
+        if depth >= MAX_DEPTH {
+            return Err(Usage::new(format!(
+                "[{section}]: macros (<=) or substitutions nest too deep (a loop?)"
+            )));
+        }
+        let steps = self.steps.get() + 1;
+        self.steps.set(steps);
+        if steps > MAX_STEPS {
+            return Err(Usage::new(format!(
+                "[{section}]: macros (<=) and substitutions take more than {MAX_STEPS} steps to resolve"
+            )));
+        }
+        Ok(())
     }
 
     fn substitute(
@@ -204,7 +303,7 @@ impl Buildout {
             let unresolved = |why: String| {
                 Usage::new(format!(
                     "[{section}] {key}: ${{{}}} is unresolved: {why}",
-                    &after[..end]
+                    shared::report::sanitize(&after[..end], 200)
                 ))
             };
             if !self.index.contains_key(target) {
@@ -214,38 +313,21 @@ impl Buildout {
                 .lookup(target, option, depth + 1)?
                 .ok_or_else(|| unresolved(format!("[{target}] has no option {option}")))?;
             out.push_str(&value);
+            if out.len() > MAX_VALUE {
+                return Err(too_long(section, key));
+            }
             rest = &after[end + 1..];
         }
         out.push_str(rest);
         Ok(out)
     }
+}
 
-    /// The raw options of `section`: its bases' first, then its own.
-    fn options(&self, section: &str, depth: usize) -> Result<Vec<(String, String)>, Usage> {
-        if depth >= MAX_DEPTH {
-            return Err(Usage::new(format!(
-                "[{section}]: macros (<=) or substitutions nest too deep (a loop?)"
-            )));
-        }
-        let Some(&at) = self.index.get(section) else {
-            return Ok(Vec::new());
-        };
-        let own = &self.sections[at].options;
-        let mut merged: Vec<(String, String)> = Vec::new();
-        if let Some((_, bases)) = own.iter().find(|(k, _)| k == "<") {
-            for base in bases.split_whitespace() {
-                for (k, v) in self.options(base, depth + 1)? {
-                    merged.retain(|(existing, _)| *existing != k);
-                    merged.push((k, v));
-                }
-            }
-        }
-        for (k, v) in own.iter().filter(|(k, _)| k != "<") {
-            merged.retain(|(existing, _)| existing != k);
-            merged.push((k.clone(), v.clone()));
-        }
-        Ok(merged)
-    }
+fn too_long(section: &str, key: &str) -> Usage {
+    Usage::new(format!(
+        "[{section}] {key}: longer than {} KiB once substituted",
+        MAX_VALUE / 1024
+    ))
 }
 
 /// Section and option names buildout accepts in a substitution.
@@ -254,15 +336,17 @@ fn valid_name(name: &str) -> bool {
         .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | ' ' | '.' | '_'))
 }
 
-fn decode_spaces(raw: &str) -> String {
+fn decode_spaces(raw: &str) -> Cow<'_, str> {
     if !raw.contains("%(__buildout_space") {
-        return raw.to_owned();
+        return Cow::Borrowed(raw);
     }
-    SPACES
-        .iter()
-        .fold(raw.to_owned(), |value, (marker, space)| {
-            value.replace(marker, space)
-        })
+    Cow::Owned(
+        SPACES
+            .iter()
+            .fold(raw.to_owned(), |value, (marker, space)| {
+                value.replace(marker, space)
+            }),
+    )
 }
 
 #[cfg(test)]
@@ -355,6 +439,49 @@ mod tests {
             "[a] url: ${other:url} is unresolved: this file has no section [other]"
         );
         assert!(b.get("m", "x").unwrap_err().0.contains("too deep"));
+    }
+
+    #[test]
+    fn fanning_out_macros_and_substitutions_are_bounded() {
+        // Each level names the next ten times: 10^31 lookups without a budget.
+        let mut macros = String::new();
+        let mut laughs = String::from("[l0]\nv = ha\n");
+        for level in 0..31 {
+            let next = vec![format!("m{}", level + 1); 10].join(" ");
+            macros.push_str(&format!("[m{level}]\n<= {next}\n"));
+            let refs = format!("${{l{level}:v}}").repeat(10);
+            laughs.push_str(&format!("[l{}]\nv = {refs}\n", level + 1));
+        }
+        macros.push_str("[m31]\nx = 1\n");
+        let started = std::time::Instant::now();
+        let b = parse(&macros);
+        let error = b.get("m0", "missing").unwrap_err();
+        assert!(error.0.contains("steps to resolve"), "{error}");
+        let b = parse(&laughs);
+        assert_eq!(
+            b.get("l31", "v").unwrap_err().0,
+            "[l5] v: longer than 128 KiB once substituted"
+        );
+        assert_eq!(b.get("l1", "v").unwrap().unwrap(), "ha".repeat(10));
+        assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    }
+
+    #[test]
+    fn large_sections_parse_and_resolve_in_linear_time() {
+        let mut text = String::from("[base]\n");
+        for i in 0..100_000 {
+            text.push_str(&format!("k{i} = {i}\n"));
+        }
+        text.push_str("[part]\n<= base\nk7 = own\n");
+        let started = std::time::Instant::now();
+        let b = parse(&text);
+        assert_eq!(b.get("part", "k7").unwrap().as_deref(), Some("own"));
+        assert_eq!(b.get("part", "k99999").unwrap().as_deref(), Some("99999"));
+        let keys = b.keys("part").unwrap();
+        assert_eq!(keys.len(), 100_000);
+        assert_eq!(keys.last().map(String::as_str), Some("k7"));
+        assert!(b.is_macro_base("base"));
+        assert!(started.elapsed() < std::time::Duration::from_secs(10));
     }
 
     #[test]

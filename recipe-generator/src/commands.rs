@@ -1,11 +1,12 @@
 //! The two commands, end to end: check everything, then write.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::ffi::OsString;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use shared::Usage;
-use shared::args::os_arg;
+use shared::args::{check_path, display_arg, os_arg};
 
 use crate::buildout::Buildout;
 use crate::cli::{Convert, Write};
@@ -27,6 +28,16 @@ struct Ready {
 /// # Errors
 /// Whatever is wrong, before anything is written.
 pub fn write(options: Write, say: &mut dyn FnMut(&str)) -> Result<(), Usage> {
+    for (option, value) in [
+        ("--output", Some(&options.output)),
+        ("--bin-dir", options.bin_dir.as_ref()),
+        ("--binary", options.binary.as_ref()),
+        ("--shell", Some(&options.shell)),
+    ] {
+        if let Some(value) = value {
+            check_path(option, value)?;
+        }
+    }
     let promise = Promise::find(&options.promise)?;
     let (binary, option) = match (options.bin_dir, options.binary) {
         (Some(dir), None) => {
@@ -56,14 +67,17 @@ pub fn write(options: Write, say: &mut dyn FnMut(&str)) -> Result<(), Usage> {
 /// # Errors
 /// Whatever is wrong, before anything is written (or the write that failed).
 pub fn convert(options: Convert, say: &mut dyn FnMut(&str)) -> Result<(), Usage> {
+    for (option, value) in [
+        ("FILE", &options.file),
+        ("--bin-dir", &options.bin_dir),
+        ("--promise-dir", &options.promise_dir),
+        ("--shell", &options.shell),
+    ] {
+        check_path(option, value)?;
+    }
     let file = PathBuf::from(os_arg(&options.file));
     let shown = file.display().to_string();
-    let bytes = std::fs::read(&file).map_err(|e| {
-        Usage::new(format!(
-            "cannot read {shown}: {}",
-            shared::report::describe_io(&e)
-        ))
-    })?;
+    let bytes = read_bounded(&file, &shown)?;
     let text = String::from_utf8(bytes).map_err(|e| {
         let line = e.as_bytes()[..e.utf8_error().valid_up_to()]
             .iter()
@@ -88,16 +102,16 @@ pub fn convert(options: Convert, say: &mut dyn FnMut(&str)) -> Result<(), Usage>
     let mut targets: HashMap<PathBuf, String> = HashMap::new();
     // A `<=` base is a template unless [buildout] parts installs it too; a file
     // whose parts cannot be resolved here has its bases taken as templates.
-    let listed: Vec<String> = match buildout.get("buildout", "parts") {
+    let listed: HashSet<String> = match buildout.get("buildout", "parts") {
         Ok(Some(parts)) => parts.split_whitespace().map(str::to_owned).collect(),
-        _ => Vec::new(),
+        _ => HashSet::new(),
     };
     for section in buildout.sections() {
         let name = section.name.as_str();
         if name == "buildout" {
             continue;
         }
-        if buildout.is_macro_base(name) && !listed.iter().any(|part| part == name) {
+        if buildout.is_macro_base(name) && !listed.contains(name) {
             others += 1;
             continue;
         }
@@ -215,7 +229,34 @@ fn check_bin_dir(dir: &str) -> Result<(), Usage> {
         Ok(())
     } else {
         Err(Usage::new(format!(
-            "--bin-dir {dir} is not an absolute path (wrappers run from the partition folder)"
+            "--bin-dir {} is not an absolute path (wrappers run from the partition folder)",
+            display_arg(dir)
         )))
     }
+}
+
+/// The largest buildout file we read: a deployed partition's `.installed.cfg`
+/// is at most a few MiB; the cap keeps `convert /dev/zero` finite.
+pub const MAX_BUILDOUT_BYTES: u64 = 16 << 20;
+
+fn read_bounded(file: &Path, shown: &str) -> Result<Vec<u8>, Usage> {
+    let fail = |e: std::io::Error| {
+        Usage::new(format!(
+            "cannot read {shown}: {}",
+            shared::report::describe_io(&e)
+        ))
+    };
+    let mut bytes = Vec::new();
+    std::fs::File::open(file)
+        .map_err(fail)?
+        .take(MAX_BUILDOUT_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(fail)?;
+    if bytes.len() as u64 > MAX_BUILDOUT_BYTES {
+        return Err(Usage::new(format!(
+            "cannot read {shown}: larger than {} MiB",
+            MAX_BUILDOUT_BYTES >> 20
+        )));
+    }
+    Ok(bytes)
 }
