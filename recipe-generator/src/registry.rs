@@ -42,7 +42,7 @@ impl Promise {
             let known: Vec<&str> = PROMISES.iter().map(|p| p.name).collect();
             Usage::new(format!(
                 "unknown promise '{}', expected {}",
-                shared::args::display_arg(name),
+                shared::report::sanitize(&shared::args::display_arg(name), 100),
                 known.join(", ")
             ))
         })

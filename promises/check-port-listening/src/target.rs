@@ -83,7 +83,8 @@ impl Target {
         }
         let address = SockAddr::unix(Path::new(&path)).map_err(|_| {
             Usage::new(format!(
-                "--unix-socket {shown} is too long for a socket path (at most 107 bytes)"
+                "--unix-socket is {} bytes long, longer than a socket path can be (107)",
+                path.len()
             ))
         })?;
         Ok(Target::Unix {
@@ -105,7 +106,8 @@ impl Target {
         let address =
             SockAddr::unix(Path::new(std::ffi::OsStr::from_bytes(&raw))).map_err(|_| {
                 Usage::new(format!(
-                    "--abstract {shown} is too long for a socket name (at most 107 bytes)"
+                    "--abstract is {} bytes long, longer than a socket name can be (107)",
+                    name.len()
                 ))
             })?;
         Ok(Target::Unix {
