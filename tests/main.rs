@@ -13,6 +13,10 @@ mod check_file_exists;
 mod check_url_available;
 // Conventions every binary shares: --help, --version, --opt=value, bad input.
 mod conventions;
+// Hostile command lines for all four binaries: huge, control characters, not UTF-8, absurd numbers.
+mod hostile_input;
+// check-url-available against peers that misbehave on purpose: bounded time, memory and output.
+mod hostile_peers;
 // Signals and processes: SIGTERM ends a check at once, no children, no lingering.
 mod processes;
 // recipe-generator: wrappers run end to end, exec counts, hostile values, conversion.

@@ -1,29 +1,52 @@
 //! Signals and processes: a check never forks, runs in one thread, never
-//! lingers, and SIGTERM
-//! (what slapgrid sends at its own deadline) ends it at once.
+//! lingers, and SIGTERM or SIGINT (what slapgrid sends at its own deadline, and
+//! a terminal's ^C) ends it at once. The deadline is armed before anything can
+//! block, the --timeout-file included.
 
+use std::ffi::OsStr;
 use std::net::{IpAddr, Ipv4Addr};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::util::{bin, listen, run};
+use crate::util::dns::run_with_silent_dns;
+use crate::util::http::{Reply, Server, V4};
+use crate::util::strace::syscalls;
+use crate::util::tls::{self, Validity};
+use crate::util::{bin, listen, run, temp_dir};
 
-/// Starts check-port-listening against a port whose connects hang.
-fn hanging_check(queue: &listen::FullQueue) -> Child {
-    Command::new(bin("check-port-listening"))
-        .args([
-            "--host",
-            "127.0.0.1",
-            "--port",
-            &queue.address.port().to_string(),
-            "--timeout",
-            "30",
-        ])
+/// Starts `name ARGS`, which must block until it is ended.
+fn hanging_check(name: &str, args: &[String]) -> Child {
+    Command::new(bin(name))
+        .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn")
+}
+
+/// Checks that block for 30 s unless ended: check-port-listening against a
+/// port whose connects hang, check-url-available against a server that never
+/// answers. Keep the listeners alive while they run.
+fn hanging_cases() -> (listen::FullQueue, Server, Vec<(&'static str, Vec<String>)>) {
+    let queue = listen::full_queue(IpAddr::V4(Ipv4Addr::LOCALHOST)).expect("full queue");
+    let server = Server::http(V4, |_| Reply::Hang).expect("server");
+    let port = vec![
+        "--host".to_owned(),
+        "127.0.0.1".to_owned(),
+        "--port".to_owned(),
+        queue.address.port().to_string(),
+        "--timeout".to_owned(),
+        "30".to_owned(),
+    ];
+    let url = vec![
+        "--url".to_owned(),
+        server.url("http", "/"),
+        "--timeout".to_owned(),
+        "30".to_owned(),
+    ];
+    let cases = vec![("check-port-listening", port), ("check-url-available", url)];
+    (queue, server, cases)
 }
 
 /// Waits (bounded) until the check has opened its socket: it is then past
@@ -64,47 +87,149 @@ fn signal(child: &Child, name: &str) {
 #[test]
 fn sigterm_and_sigint_end_a_hanging_check_at_once() {
     use std::os::unix::process::ExitStatusExt;
-    let queue = listen::full_queue(IpAddr::V4(Ipv4Addr::LOCALHOST)).expect("full queue");
-    for (name, number) in [("TERM", 15), ("INT", 2)] {
-        let mut child = hanging_check(&queue);
-        wait_until_connecting(&child);
-        let sent = Instant::now();
-        signal(&child, name);
-        let status = child.wait().expect("wait");
-        assert_eq!(
-            status.signal(),
-            Some(number),
-            "SIG{name} did not end the check: {status:?}"
-        );
-        assert!(
-            sent.elapsed() < Duration::from_secs(2),
-            "SIG{name} took {:?}",
-            sent.elapsed()
-        );
+    let (_queue, _server, cases) = hanging_cases();
+    for (name, args) in &cases {
+        for (signal_name, number) in [("TERM", 15), ("INT", 2)] {
+            let mut child = hanging_check(name, args);
+            wait_until_connecting(&child);
+            let sent = Instant::now();
+            signal(&child, signal_name);
+            let status = child.wait().expect("wait");
+            assert_eq!(
+                status.signal(),
+                Some(number),
+                "SIG{signal_name} did not end {name}: {status:?}"
+            );
+            assert!(
+                sent.elapsed() < Duration::from_secs(2),
+                "SIG{signal_name} took {:?} to end {name}",
+                sent.elapsed()
+            );
+        }
     }
 }
 
 #[test]
 fn a_check_has_no_child_processes_and_no_threads() {
-    let queue = listen::full_queue(IpAddr::V4(Ipv4Addr::LOCALHOST)).expect("full queue");
-    let mut child = hanging_check(&queue);
-    let tasks = wait_until_connecting(&child);
-    assert_eq!(
-        tasks.len(),
-        1,
-        "a check runs in one thread, found {tasks:?}"
-    );
-    for task in tasks {
-        let children =
-            std::fs::read_to_string(format!("/proc/{}/task/{task}/children", child.id()))
-                .unwrap_or_default();
-        assert!(
-            children.trim().is_empty(),
-            "task {task} has children: {children}"
-        );
+    let (_queue, _server, cases) = hanging_cases();
+    for (name, args) in &cases {
+        let mut child = hanging_check(name, args);
+        let tasks = wait_until_connecting(&child);
+        assert_eq!(tasks.len(), 1, "{name} runs in one thread, found {tasks:?}");
+        for task in tasks {
+            let children =
+                std::fs::read_to_string(format!("/proc/{}/task/{task}/children", child.id()))
+                    .unwrap_or_default();
+            assert!(
+                children.trim().is_empty(),
+                "{name}: task {task} has children: {children}"
+            );
+        }
+        child.kill().expect("kill");
+        child.wait().expect("wait");
     }
-    child.kill().expect("kill");
-    child.wait().expect("wait");
+}
+
+#[test]
+fn no_binary_ever_starts_a_thread_or_a_process() {
+    // Whole runs, each through the paths with the most machinery: a name to
+    // resolve, TLS and a redirect, a file, a wrapper to write.
+    let dir = temp_dir("no-clone");
+    let listener = listen::tcp4();
+    let port = listener.local_addr().unwrap().port().to_string();
+    let identity = tls::self_signed(&tls::LOOPBACK, Validity::Year);
+    let server = Server::https(
+        V4,
+        tls::server_config(&identity, None),
+        |request| match request.target.as_str() {
+            "/" => Reply::redirect(302, "/final"),
+            _ => Reply::text(200, "hello"),
+        },
+    )
+    .expect("server");
+    let url = server.url("https", "/");
+    let output = dir.join("wrapper");
+    let bin_dir = bin("check-file-exists");
+    let bin_dir = bin_dir
+        .parent()
+        .expect("bin dir")
+        .to_string_lossy()
+        .into_owned();
+    let runs: [(&str, Vec<&str>); 4] = [
+        (
+            "check-port-listening",
+            vec!["--host", "localhost", "--port", &port],
+        ),
+        (
+            "check-url-available",
+            vec!["--url", &url, "-k", "--expect-content", "hello"],
+        ),
+        ("check-file-exists", vec!["--path", "/", "--max-age", "1"]),
+        (
+            "recipe-generator",
+            vec![
+                "write",
+                "--output",
+                output.to_str().expect("UTF-8 path"),
+                "--promise",
+                "check-file-exists",
+                "--bin-dir",
+                &bin_dir,
+                "--",
+                "--path",
+                "/",
+            ],
+        ),
+    ];
+    for (name, args) in runs {
+        let args: Vec<&OsStr> = args.iter().map(OsStr::new).collect();
+        let Some(log) = syscalls(&bin(name), &args, "clone,clone3,fork,vfork,execve", &dir) else {
+            return;
+        };
+        let calls: Vec<&str> = log.lines().collect();
+        assert_eq!(
+            calls.len(),
+            1,
+            "{name} must exec once and never clone or fork:\n{log}"
+        );
+        assert!(calls[0].contains("execve("), "{name}:\n{log}");
+    }
+}
+
+#[test]
+fn the_deadline_is_armed_before_the_timeout_file_is_read() {
+    let dir = temp_dir("timeout-file-order");
+    let file = dir.join("promise_timeout");
+    std::fs::write(&file, "0.5\n").expect("timeout file");
+    let server = Server::http(V4, |_| Reply::Hang).expect("server");
+    let url = server.url("http", "/");
+    let file = file.to_str().expect("UTF-8 path");
+    let args = ["--url", &url, "--timeout", "30", "--timeout-file", file];
+    let args: Vec<&OsStr> = args.iter().map(OsStr::new).collect();
+    let filter = "setitimer,open,openat,stat,lstat,newfstatat,statx";
+    let Some(log) = syscalls(&bin("check-url-available"), &args, filter, &dir) else {
+        return;
+    };
+    let position = |what: &str| log.lines().position(|l| l.contains(what));
+    let armed = position("setitimer(").expect("the timer is armed");
+    let touched = position(file).expect("the timeout file is read");
+    assert!(
+        armed < touched,
+        "the timeout file was read before the timer ran:\n{log}"
+    );
+    // Then the file's 0.5 s replaces --timeout: the timer is armed again.
+    let timers = log.lines().filter(|l| l.contains("setitimer(")).count();
+    assert_eq!(timers, 2, "{log}");
+    // And the run ends by it, counted from the start.
+    run(
+        "check-url-available",
+        ["--url", &url, "--timeout", "30", "--timeout-file", file],
+    )
+    .within(Duration::from_millis(1500))
+    .expect(
+        2,
+        &format!("CRITICAL: {url} timed out after 0.5 s waiting for the response headers"),
+    );
 }
 
 #[test]
@@ -121,47 +246,6 @@ fn the_deadline_never_keeps_the_process_alive() {
     run("check-file-exists", ["--path", "/"])
         .within(Duration::from_secs(3))
         .line(0);
-}
-
-/// Runs `name ARGS` in a private mount namespace whose /etc/resolv.conf names
-/// a DNS server on 127.0.0.1:53 that never answers. `None` (said on stderr)
-/// where that cannot be set up here (not root, no unshare, port 53 taken).
-fn run_with_silent_dns(name: &str, args: &[&str]) -> Option<crate::util::Outcome> {
-    let Ok(_silent) = std::net::UdpSocket::bind("127.0.0.1:53") else {
-        eprintln!("SKIP: cannot bind 127.0.0.1:53 for a silent DNS server");
-        return None;
-    };
-    let dir = crate::util::temp_dir("silent-dns");
-    let resolv = dir.join("resolv.conf");
-    std::fs::write(
-        &resolv,
-        "nameserver 127.0.0.1\noptions timeout:30 attempts:1\n",
-    )
-    .unwrap();
-    let script = format!(
-        "mount --bind '{}' /etc/resolv.conf && exec \"$0\" \"$@\"",
-        resolv.display()
-    );
-    let started = Instant::now();
-    let output = Command::new("unshare")
-        .args(["-m", "sh", "-c", &script])
-        .arg(bin(name))
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .ok()?;
-    let stderr = String::from_utf8(output.stderr).expect("UTF-8");
-    if stderr.contains("unshare:") || stderr.contains("mount:") {
-        eprintln!("SKIP: no private mount namespace here: {stderr}");
-        return None;
-    }
-    Some(crate::util::Outcome {
-        command: format!("{name} {args:?} (silent DNS)"),
-        code: output.status.code(),
-        stdout: String::from_utf8(output.stdout).expect("UTF-8"),
-        stderr,
-        elapsed: started.elapsed(),
-    })
 }
 
 #[test]

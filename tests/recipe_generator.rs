@@ -11,6 +11,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant, SystemTime};
 
 use crate::util::http::{Reply, Request, Server, V4};
+use crate::util::strace::syscalls;
 use crate::util::tls::{self, Validity};
 use crate::util::{Outcome, bin, listen, run, run_in, run_program, temp_dir};
 
@@ -62,30 +63,11 @@ fn run_wrapper(wrapper: &Path, args: &[&str], cwd: &Path) -> Outcome {
 /// How many programs running `wrapper` execs, counted with strace; `None` (said
 /// on stderr) where strace is not installed (`make test` installs it).
 fn execs(wrapper: &Path, cwd: &Path) -> Option<usize> {
-    let log = cwd.join("strace.log");
-    let status = Command::new("strace")
-        .args(["-f", "-qq", "-e", "trace=execve", "-o"])
-        .arg(&log)
-        .arg(wrapper)
-        .current_dir(cwd)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status();
-    match status {
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            eprintln!("SKIP: strace is not installed; execs not counted (make test installs it)");
-            None
-        }
-        Err(e) => panic!("strace: {e}"),
-        Ok(_) => {
-            let trace = fs::read_to_string(&log).expect("strace log");
-            let ok = trace
-                .lines()
-                .filter(|l| l.contains("execve(") && l.ends_with("= 0"));
-            Some(ok.count())
-        }
-    }
+    let trace = syscalls(wrapper, &[], "execve", cwd)?;
+    let ok = trace
+        .lines()
+        .filter(|l| l.contains("execve(") && l.ends_with("= 0"));
+    Some(ok.count())
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! A small HTTP/1.1 server of ours on loopback, for check-url-available. Each
 //! request gets what the test's handler says, which can be a proper answer or
-//! a misbehaviour (hang, close, garbage, a body that stops). Every request is
+//! a misbehaviour (hang, close, reset, garbage, a body that stops, bytes that
+//! never end, one at a time or as fast as they go). Every request is
 //! recorded before it is answered, so once the check has its answer the test
 //! can look at what was sent. With TLS it serves HTTPS; as a proxy it accepts
 //! CONNECT and then serves the tunnelled request itself.
@@ -60,6 +61,15 @@ pub enum Reply {
     Stall { length: u64, sent: Vec<u8> },
     /// Close the connection without a word.
     Close,
+    /// Reset the connection (RST, not FIN) once the request is read.
+    Reset,
+    /// `head` as it is, then `unit` again and again, `pace` apart (or as fast
+    /// as the client takes them), until the client goes away.
+    Endless {
+        head: Vec<u8>,
+        unit: Vec<u8>,
+        pace: Option<Duration>,
+    },
 }
 
 impl Reply {
@@ -177,9 +187,16 @@ pub const V6: IpAddr = IpAddr::V6(Ipv6Addr::LOCALHOST);
 fn connection(stream: TcpStream, mode: &Mode, handler: &Handler, recorded: &Mutex<Vec<Request>>) {
     let _ = stream.set_read_timeout(Some(HANG));
     let _ = stream.set_nodelay(true);
+    let Ok(socket) = stream.try_clone() else {
+        return;
+    };
+    let answer = |stream: &mut dyn ReadWrite, request: &Request, reply: Reply| {
+        answer(stream, &socket, request, reply);
+    };
+    let serve = |stream: &mut dyn ReadWrite| serve(stream, handler, recorded, &answer);
     match mode {
-        Mode::Plain => serve(stream, handler, recorded),
-        Mode::Tls(config) => serve_tls(config, stream, handler, recorded),
+        Mode::Plain => serve(&mut { stream }),
+        Mode::Tls(config) => serve_tls(config, stream, &serve),
         Mode::Proxy(tls_inside) => {
             let mut stream = stream;
             let Some(request) = read_request(&mut stream) else {
@@ -198,22 +215,22 @@ fn connection(stream: TcpStream, mode: &Mode, handler: &Handler, recorded: &Mute
                 return;
             }
             match tls_inside {
-                Some(config) => serve_tls(config, stream, handler, recorded),
-                None => serve(stream, handler, recorded),
+                Some(config) => serve_tls(config, stream, &serve),
+                None => serve(&mut { stream }),
             }
         }
     }
 }
 
-fn serve_tls(
-    config: &Arc<ServerConfig>,
-    stream: TcpStream,
-    handler: &Handler,
-    recorded: &Mutex<Vec<Request>>,
-) {
+/// A stream to answer on: plain TCP or TLS.
+trait ReadWrite: Read + Write {}
+
+impl<T: Read + Write> ReadWrite for T {}
+
+fn serve_tls(config: &Arc<ServerConfig>, stream: TcpStream, serve: &dyn Fn(&mut dyn ReadWrite)) {
     let connection = ServerConnection::new(config.clone()).expect("server connection");
     let mut tls = StreamOwned::new(connection, stream);
-    serve(&mut tls, handler, recorded);
+    serve(&mut tls);
     // A refused handshake leaves an alert queued: send it, as a real server does.
     while tls.conn.wants_write() && tls.conn.write_tls(&mut tls.sock).is_ok() {}
 }
@@ -226,15 +243,21 @@ fn record(recorded: &Mutex<Vec<Request>>, request: Request) {
 }
 
 /// One request, one answer, then the connection closes.
-fn serve(mut stream: impl Read + Write, handler: &Handler, recorded: &Mutex<Vec<Request>>) {
-    let Some(request) = read_request(&mut stream) else {
+fn serve(
+    stream: &mut dyn ReadWrite,
+    handler: &Handler,
+    recorded: &Mutex<Vec<Request>>,
+    answer: &dyn Fn(&mut dyn ReadWrite, &Request, Reply),
+) {
+    let Some(request) = read_request(stream) else {
         return;
     };
     record(recorded, request.clone());
-    answer(&mut stream, &request, handler(&request));
+    answer(stream, &request, handler(&request));
 }
 
-fn answer(stream: &mut (impl Read + Write), request: &Request, reply: Reply) {
+/// Answers `request` on `stream`; `socket` is the TCP connection under it.
+fn answer(stream: &mut dyn ReadWrite, socket: &TcpStream, request: &Request, reply: Reply) {
     match reply {
         Reply::Answer {
             status,
@@ -275,6 +298,19 @@ fn answer(stream: &mut (impl Read + Write), request: &Request, reply: Reply) {
             wait_for_close(stream);
         }
         Reply::Close => {}
+        Reply::Reset => {
+            // Closing with a zero linger time sends RST instead of FIN.
+            let _ = socket2::SockRef::from(socket).set_linger(Some(Duration::ZERO));
+        }
+        Reply::Endless { head, unit, pace } => {
+            let mut sent = stream.write_all(&head).and_then(|()| stream.flush());
+            while sent.is_ok() {
+                sent = stream.write_all(&unit).and_then(|()| stream.flush());
+                if let Some(pace) = pace {
+                    thread::sleep(pace);
+                }
+            }
+        }
     }
 }
 
@@ -295,13 +331,13 @@ fn write_body(out: &mut impl Write, body: &Body) -> io::Result<()> {
 }
 
 /// Holds the connection until the client closes it (or the safety timeout).
-fn wait_for_close(stream: &mut impl Read) {
+fn wait_for_close(stream: &mut (impl Read + ?Sized)) {
     let mut sink = [0u8; 1024];
     while matches!(stream.read(&mut sink), Ok(n) if n > 0) {}
 }
 
 /// Reads a request head (up to 64 KiB); `None` if the client sent none.
-fn read_request(stream: &mut impl Read) -> Option<Request> {
+fn read_request(stream: &mut (impl Read + ?Sized)) -> Option<Request> {
     let mut head = Vec::new();
     let mut byte = [0u8; 1];
     while !head.ends_with(b"\r\n\r\n") {

@@ -1,7 +1,10 @@
 //! Running a promise binary and asserting on its one line.
 
+pub mod dns;
 pub mod http;
 pub mod listen;
+pub mod memory;
+pub mod strace;
 pub mod tls;
 
 use std::ffi::{OsStr, OsString};
@@ -98,6 +101,26 @@ where
     let args: Vec<OsString> = args.into_iter().map(|a| a.as_ref().to_owned()).collect();
     let mut command = Command::new(program);
     command.args(&args).stdin(Stdio::null());
+    slapgrid_env(&mut command);
+    if let Some(cwd) = cwd {
+        command.current_dir(cwd);
+    }
+    let started = Instant::now();
+    let output = command
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {name}: {e}"));
+    let elapsed = started.elapsed();
+    Outcome {
+        command: describe_command(name, &args),
+        code: output.status.code(),
+        stdout: String::from_utf8(output.stdout).expect("stdout is UTF-8"),
+        stderr: String::from_utf8(output.stderr).expect("stderr is UTF-8"),
+        elapsed,
+    }
+}
+
+/// The environment slapgrid gives a promise: no proxy variables.
+pub fn slapgrid_env(command: &mut Command) {
     for var in [
         "http_proxy",
         "https_proxy",
@@ -110,27 +133,21 @@ where
     ] {
         command.env_remove(var);
     }
-    if let Some(cwd) = cwd {
-        command.current_dir(cwd);
-    }
-    let started = Instant::now();
-    let output = command
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {name}: {e}"));
-    let elapsed = started.elapsed();
-    Outcome {
-        command: format!(
-            "{name} {}",
-            args.iter()
-                .map(|a| format!("{a:?}"))
-                .collect::<Vec<_>>()
-                .join(" ")
-        ),
-        code: output.status.code(),
-        stdout: String::from_utf8(output.stdout).expect("stdout is UTF-8"),
-        stderr: String::from_utf8(output.stderr).expect("stderr is UTF-8"),
-        elapsed,
-    }
+}
+
+/// `name "arg" "arg"` for messages; long arguments are shortened.
+pub fn describe_command(name: &str, args: &[OsString]) -> String {
+    let shown: Vec<String> = args
+        .iter()
+        .map(|a| {
+            let text = format!("{a:?}");
+            match text.char_indices().nth(200) {
+                Some((cut, _)) => format!("{}… ({} bytes)", &text[..cut], a.len()),
+                None => text,
+            }
+        })
+        .collect();
+    format!("{name} {}", shown.join(" "))
 }
 
 impl Outcome {
