@@ -45,6 +45,11 @@ pub fn parse_url(text: &str) -> Result<Uri, Usage> {
         .authority()
         .filter(|a| !a.host().is_empty())
         .ok_or_else(|| Usage::new(format!("--url {shown} has no host")))?;
+    if !usable_host(&uri) {
+        return Err(Usage::new(format!(
+            "--url {shown}: brackets only go around an IPv6 address"
+        )));
+    }
     if authority.as_str().contains('@') {
         return Err(Usage::new(format!(
             "--url {shown} holds credentials: use --username with --password or --password-file"
@@ -142,8 +147,18 @@ pub fn resolve(base: &Uri, location: &[u8]) -> Result<Uri, String> {
         _ => return Err(format!("an unsupported Location '{shown}'")),
     }
     match uri.authority() {
-        Some(a) if !a.host().is_empty() && !a.as_str().contains('@') => Ok(uri),
+        Some(a) if !a.as_str().contains('@') && usable_host(&uri) => Ok(uri),
         _ => Err(format!("a Location without a usable host '{shown}'")),
+    }
+}
+
+/// A host that is not empty, and an IPv6 address where it is in brackets
+/// (`http://[]/` and `http://[1.2.3.4]/` parse as URIs).
+fn usable_host(uri: &Uri) -> bool {
+    let host = uri.host().unwrap_or_default();
+    match host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+        Some(inside) => inside.parse::<std::net::Ipv6Addr>().is_ok(),
+        None => !host.is_empty() && !host.contains(['[', ']']),
     }
 }
 
@@ -238,6 +253,14 @@ mod tests {
                 "--url http://u:p@h/ holds credentials: use --username with --password or --password-file",
             ),
             ("http://h:0/", "--url http://h:0/: port 0 is not a port"),
+            (
+                "http://[]/",
+                "--url http://[]/: brackets only go around an IPv6 address",
+            ),
+            (
+                "https://[1.2.3.4]:8443/",
+                "--url https://[1.2.3.4]:8443/: brackets only go around an IPv6 address",
+            ),
         ] {
             assert_eq!(parse_url(bad).unwrap_err().0, message, "{bad:?}");
         }
@@ -288,6 +311,38 @@ mod tests {
         );
     }
 
+    proptest::proptest! {
+        #[test]
+        fn any_url_parses_or_is_refused(text in "(https?://)?[a-z0-9.:\\[\\]@/?#%-]{0,30}|.{0,30}") {
+            if let Ok(url) = parse_url(&text) {
+                proptest::prop_assert!(matches!(url.scheme_str(), Some("http" | "https")));
+                proptest::prop_assert!(!bare_host(&url).is_empty());
+                proptest::prop_assert!(url.authority().is_some_and(|a| !a.as_str().contains('@')));
+            }
+        }
+
+        #[test]
+        fn any_location_resolves_to_a_usable_url_or_is_refused(
+            location in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..40),
+            relative in "[a-z./?#]{0,20}",
+        ) {
+            let base = uri("https://h:8443/a/b?q");
+            for location in [location.as_slice(), relative.as_bytes()] {
+                if let Ok(next) = resolve(&base, location) {
+                    proptest::prop_assert!(matches!(next.scheme_str(), Some("http" | "https")));
+                    proptest::prop_assert!(!bare_host(&next).is_empty());
+                    proptest::prop_assert!(next.to_string().len() <= MAX_URL + 16);
+                }
+            }
+            // A path without a scheme or a host stays with the base's origin.
+            if !relative.starts_with("//") {
+                if let Ok(next) = resolve(&base, relative.as_bytes()) {
+                    proptest::prop_assert!(same_origin(&base, &next), "{} -> {}", relative, next);
+                }
+            }
+        }
+    }
+
     #[test]
     fn unusable_locations_are_explained() {
         let base = uri("http://h/");
@@ -302,6 +357,10 @@ mod tests {
         assert_eq!(
             resolve(&base, b"http://[::1/").unwrap_err(),
             "an invalid Location 'http://[::1/'"
+        );
+        assert_eq!(
+            resolve(&base, b"http://[]/").unwrap_err(),
+            "a Location without a usable host 'http://[]/'"
         );
         assert!(resolve(&base, &vec![b'a'; MAX_URL + 1]).is_err());
         let encoded = resolve(&base, &vec![0xE9; MAX_URL / 2]).unwrap_err();
