@@ -30,6 +30,16 @@ pub use codes::Codes;
 pub use request::Method;
 pub use tls::{FileArg, TlsPlan, Trust};
 
+/// The parsers of what users and servers hand us, for the fuzz targets in
+/// `fuzz/` (the check itself uses them through their modules).
+#[doc(hidden)]
+pub mod parsers {
+    pub use crate::content::{Found, find};
+    pub use crate::request::{MAX_HEADER_BYTES, basic_auth, check_credential, parse_headers};
+    pub use crate::target::{MAX_URL, bare_host, host_port, parse_url, resolve, same_origin};
+    pub use crate::x509::{format_utc, validity};
+}
+
 /// Checks that an HTTP or HTTPS URL answers with an expected status code, and
 /// optionally content and certificate lifetime. Redirects are followed and the
 /// final response is judged. TLS is verified unless -k is given.
@@ -522,4 +532,94 @@ pub fn timeout_from_file(file: &FileArg) -> Option<Duration> {
         .read_to_string(&mut text)
         .ok()?;
     parse_seconds(text.trim()).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::ffi::OsString;
+    use std::os::unix::ffi::OsStringExt;
+
+    use proptest::prelude::*;
+    use shared::args::{Exit, parse};
+
+    use super::*;
+
+    /// Options, values that fit them, values that do not, and noise.
+    fn word() -> impl Strategy<Value = Vec<u8>> {
+        let words: Vec<&[u8]> = vec![
+            b"--url",
+            b"http://127.0.0.1:8080/",
+            b"https://[::1]/",
+            b"--http-code",
+            b"200-399,5xx",
+            b"--max-redirects",
+            b"50",
+            b"--cert-min-days",
+            b"+5",
+            b"--username",
+            b"u:v",
+            b"--password",
+            b"p\x07",
+            b"--password-file",
+            b"--timeout-file",
+            b"--header",
+            b"X-A: b",
+            b"--proxy",
+            b"http://[::1]:3128",
+            b"--expect-content",
+            b"--method",
+            b"HEAD",
+            b"-k",
+            b"--ca-cert-file",
+            b"--no-follow",
+            b"--ignore-code",
+            b"--timeout=0.5",
+        ];
+        prop_oneof![
+            4 => proptest::sample::select(words).prop_map(<[u8]>::to_vec),
+            1 => proptest::collection::vec(1u8..=255, 0..8),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn any_command_line_plans_or_is_one_usage_line(words in proptest::collection::vec(word(), 0..10)) {
+            let argv: Vec<OsString> = words.into_iter().map(OsString::from_vec).collect();
+            match parse::<Args>("check-url-available", "0", argv) {
+                Ok(args) => match args.plan() {
+                    Ok(plan) => {
+                        prop_assert!(plan.redirects.is_none_or(|n| n <= MAX_REDIRECTS));
+                        prop_assert!(plan.expect.as_ref().is_none_or(|e| !e.is_empty() && e.len() <= MAX_EXPECT));
+                    }
+                    Err(usage) => prop_assert!(!usage.0.is_empty() && !usage.0.contains('\n')),
+                },
+                Err(Exit::Info(_)) => {}
+                Err(Exit::Usage(usage)) => prop_assert!(!usage.0.contains('\n'), "{:?}", usage.0),
+            }
+        }
+    }
+
+    #[test]
+    fn counts_are_plain_digits_within_range() {
+        assert_eq!(parse_max_redirects("0"), Ok(0));
+        assert_eq!(parse_max_redirects("50"), Ok(50));
+        assert_eq!(parse_cert_min_days("36500"), Ok(36_500));
+        for bad in [
+            "51",
+            "+5",
+            "-0",
+            " 5",
+            "5 ",
+            "0x10",
+            "1e3",
+            "",
+            "99999999999999999999",
+        ] {
+            assert!(parse_max_redirects(bad).is_err(), "{bad:?} accepted");
+        }
+        assert_eq!(
+            parse_cert_min_days("36501").unwrap_err(),
+            "expected a number of days from 0 to 36500, got '36501'"
+        );
+    }
 }
