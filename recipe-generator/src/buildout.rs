@@ -484,6 +484,43 @@ mod tests {
         assert!(started.elapsed() < std::time::Duration::from_secs(10));
     }
 
+    /// Lines made of buildout's syntax: headers, options, continuations,
+    /// comments, macros, substitutions, escapes and space markers.
+    fn buildout_text() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        let line = prop_oneof![
+            "\\[[a-c]{1,2}\\]",
+            "[a-c<]{1,2} ?= ?[a-c ]{0,4}",
+            "[a-c] = \\$\\{[a-c]?:[a-c]\\}\\$\\{[a-c]?:[a-c]\\}",
+            "[a-c] = \\$\\$\\{x\\}",
+            "<= [a-c]( [a-c])?",
+            "  [a-c ]{0,4}",
+            "[#;].{0,4}",
+            "x = %\\(__buildout_space_n__\\)s",
+            ".{0,8}",
+        ];
+        proptest::collection::vec(line, 0..12).prop_map(|lines| lines.join("\n"))
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_text_parses_or_names_a_line(text in buildout_text()) {
+            match Buildout::parse(&text, "f.cfg") {
+                Ok(b) => {
+                    for section in ["a", "b", "c", "buildout"] {
+                        let _ = b.keys(section);
+                        for key in ["a", "b", "c", "x", "<"] {
+                            if let Ok(Some(value)) = b.get(section, key) {
+                                proptest::prop_assert!(value.len() <= MAX_VALUE);
+                            }
+                        }
+                    }
+                }
+                Err(e) => proptest::prop_assert!(e.0.starts_with("f.cfg line "), "{}", e.0),
+            }
+        }
+    }
+
     #[test]
     fn installed_cfg_space_markers_are_decoded() {
         let b = parse("[a]\nv = %(__buildout_space__)sx%(__buildout_space_n__)s\n");

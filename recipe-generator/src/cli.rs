@@ -127,3 +127,54 @@ pub struct Convert {
     #[argh(switch)]
     pub version: bool,
 }
+
+#[cfg(test)]
+mod tests {
+    use std::ffi::OsString;
+    use std::os::unix::ffi::OsStringExt;
+
+    use proptest::prelude::*;
+    use shared::args::{Exit, parse};
+
+    use super::*;
+    use crate::registry::Promise;
+
+    /// Words of the command line, and some noise.
+    fn word() -> impl Strategy<Value = Vec<u8>> {
+        prop_oneof![
+            Just(b"write".to_vec()),
+            Just(b"convert".to_vec()),
+            Just(b"--".to_vec()),
+            Just(b"--mode".to_vec()),
+            Just(b"--mode=0750".to_vec()),
+            Just(b"--output".to_vec()),
+            Just(b"--promise".to_vec()),
+            Just(b"check-port-listening".to_vec()),
+            Just(b"check-url-available".to_vec()),
+            Just(b"--bin-dir".to_vec()),
+            Just(b"/bin".to_vec()),
+            Just(b"--port".to_vec()),
+            Just(b"--url".to_vec()),
+            proptest::collection::vec(1u8..=255, 0..6),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn any_command_line_parses_or_is_one_line(words in proptest::collection::vec(word(), 0..10)) {
+            let argv: Vec<OsString> = words.into_iter().map(OsString::from_vec).collect();
+            match parse::<Cli>("recipe-generator", "0", argv) {
+                Ok(Cli { command: Command::Write(write), .. }) => {
+                    if let Ok(promise) = Promise::find(&write.promise) {
+                        let args: Vec<OsString> = write.args.iter().map(|a| shared::args::os_arg(a)).collect();
+                        if let Err(usage) = promise.validate(&args) {
+                            prop_assert!(!usage.0.is_empty() && !usage.0.contains('\n'), "{:?}", usage.0);
+                        }
+                    }
+                }
+                Ok(_) | Err(Exit::Info(_)) => {}
+                Err(Exit::Usage(usage)) => prop_assert!(!usage.0.contains('\n'), "{:?}", usage.0),
+            }
+        }
+    }
+}

@@ -129,6 +129,44 @@ mod tests {
         assert_eq!(Codes::parse("4xx").unwrap().with(401).to_string(), "4xx");
     }
 
+    use proptest::prelude::*;
+
+    /// One list element as text, and the codes it stands for.
+    fn item_text() -> impl Strategy<Value = (String, Vec<u16>)> {
+        prop_oneof![
+            (100u16..600).prop_map(|c| (c.to_string(), vec![c])),
+            (100u16..600, 100u16..600).prop_map(|(a, b)| {
+                let (low, high) = (a.min(b), a.max(b));
+                (format!("{low}-{high}"), (low..=high).collect())
+            }),
+            (1u16..6, any::<bool>()).prop_map(|(h, upper)| {
+                let x = if upper { "XX" } else { "xx" };
+                (format!("{h}{x}"), (h * 100..h * 100 + 100).collect())
+            }),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn any_text_parses_or_is_refused(text in "[0-9xX, +-]{0,16}|.{0,16}") {
+            if let Ok(codes) = Codes::parse(&text) {
+                prop_assert!(!codes.contains(99) && !codes.contains(600));
+                let _ = codes.to_string();
+            }
+        }
+
+        #[test]
+        fn lists_hold_exactly_their_codes(items in proptest::collection::vec(item_text(), 1..5), spaced in any::<bool>()) {
+            let separator = if spaced { ", " } else { "," };
+            let text = items.iter().map(|(t, _)| t.as_str()).collect::<Vec<_>>().join(separator);
+            let codes = Codes::parse(&text).expect("a well-formed list");
+            for code in 0..1000 {
+                let expected = items.iter().any(|(_, c)| c.contains(&code));
+                prop_assert_eq!(codes.contains(code), expected, "{} in {}", code, text);
+            }
+        }
+    }
+
     #[test]
     fn malformed_lists_are_refused() {
         for bad in [

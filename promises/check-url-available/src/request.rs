@@ -234,6 +234,37 @@ mod tests {
         );
     }
 
+    proptest::proptest! {
+        #[test]
+        fn header_lines_never_split_the_request(lines in proptest::collection::vec(".{0,40}|[A-Za-z-]{1,8}: [ -~\t\r\n]{0,20}", 0..6)) {
+            if let Ok(headers) = parse_headers(&lines) {
+                let total: usize = lines.iter().map(String::len).sum();
+                proptest::prop_assert!(total <= MAX_HEADER_BYTES);
+                for (_, value) in headers {
+                    proptest::prop_assert!(!value.as_bytes().iter().any(|&b| b == b'\r' || b == b'\n'));
+                }
+            }
+        }
+
+        #[test]
+        fn credentials_without_control_characters_encode(user in "[ -9;-~]{1,20}", password in "[ -~]{0,20}") {
+            proptest::prop_assert!(check_credential("u", user.as_bytes()).is_ok());
+            let value = basic_auth(user.as_bytes(), password.as_bytes()).expect("short credentials");
+            proptest::prop_assert!(value.to_str().expect("ASCII").starts_with("Basic "));
+        }
+    }
+
+    #[test]
+    fn control_characters_are_refused_in_credentials() {
+        for bad in [&b"a\tb"[..], b"\x00", b"x\x7f", b"\r\n"] {
+            assert_eq!(
+                check_credential("--password", bad).unwrap_err(),
+                "--password holds a control character, which HTTP Basic authentication cannot carry"
+            );
+        }
+        assert!(check_credential("--password", "pässwörd".as_bytes()).is_ok());
+    }
+
     #[test]
     fn methods() {
         assert_eq!(parse_method("get"), Ok(Method::Get));
