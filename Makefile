@@ -77,13 +77,14 @@ blackbox-dist: dist
 	PROMISE_BIN_DIR=$(CURDIR)/$(DIST_BIN) $(CARGO) test --locked --test blackbox
 
 ## Every fuzz target for FUZZ_SECONDS each (default 30), where a nightly toolchain exists.
+## An input that takes over 10 s (a parser in exponential time) is a finding too.
 FUZZ_SECONDS ?= 30
 fuzz:
 	@if ! rustup run nightly rustc --version >/dev/null 2>&1; then echo "make fuzz: no nightly toolchain here, skipped"; exit 0; fi; \
 	command -v cargo-fuzz >/dev/null 2>&1 || $(CARGO) install --locked cargo-fuzz; \
 	cd fuzz && for t in $$($(CARGO) +nightly fuzz list); do \
 		echo "== fuzz $$t ($(FUZZ_SECONDS) s)"; \
-		$(CARGO) +nightly fuzz run $$t -- -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=1024 || exit 1; \
+		$(CARGO) +nightly fuzz run $$t -- -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=1024 -timeout=10 || exit 1; \
 	done
 
 ## Ours against the legacy scripts and monitoring-plugins, measured side by side on
