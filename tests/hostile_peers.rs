@@ -50,7 +50,7 @@ fn baseline_kib() -> u64 {
         let url = server.url("http", "/");
         let measured = run_measured(BIN, ["--url", &url, "--expect-content", "hello"]);
         measured.outcome.line(0);
-        measured.peak_kib
+        measured.peak_kib.unwrap_or(0)
     })
 }
 
