@@ -78,13 +78,15 @@ blackbox-dist: dist
 
 ## Every fuzz target for FUZZ_SECONDS each (default 30), where a nightly toolchain exists.
 ## An input that takes over 10 s (a parser in exponential time) is a finding too.
+## fuzz/dict/TARGET.dict, where it exists, gives the fuzzer the tokens of that format.
 FUZZ_SECONDS ?= 30
 fuzz:
 	@if ! rustup run nightly rustc --version >/dev/null 2>&1; then echo "make fuzz: no nightly toolchain here, skipped"; exit 0; fi; \
 	command -v cargo-fuzz >/dev/null 2>&1 || $(CARGO) install --locked cargo-fuzz; \
 	cd fuzz && for t in $$($(CARGO) +nightly fuzz list); do \
 		echo "== fuzz $$t ($(FUZZ_SECONDS) s)"; \
-		$(CARGO) +nightly fuzz run $$t -- -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=1024 -timeout=10 || exit 1; \
+		dict=$(CURDIR)/fuzz/dict/$$t.dict; [ -f $$dict ] && dict=-dict=$$dict || dict=; \
+		$(CARGO) +nightly fuzz run $$t -- -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=1024 -timeout=10 $$dict || exit 1; \
 	done
 
 ## Ours against the legacy scripts and monitoring-plugins, measured side by side on
