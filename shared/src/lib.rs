@@ -15,6 +15,7 @@ pub mod baked;
 pub mod deadline;
 pub mod report;
 pub mod status;
+pub mod x509;
 
 #[cfg(test)]
 mod proptests;

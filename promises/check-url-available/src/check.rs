@@ -277,7 +277,7 @@ fn certificate(done: String, days: u32, seen: &[Seen]) -> Result<(Report, i64), 
         )));
     };
     let left = not_after.saturating_sub(now);
-    let date = crate::x509::format_utc(not_after);
+    let date = shared::x509::format_utc(not_after);
     if left <= 0 {
         return Err(Error::Failed(format!(
             "{done}, but the certificate of {server} expired on {date}"

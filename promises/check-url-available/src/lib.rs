@@ -14,7 +14,6 @@ mod net;
 mod request;
 mod target;
 mod tls;
-mod x509;
 
 use std::fmt;
 use std::os::unix::ffi::OsStringExt;
@@ -37,7 +36,7 @@ pub mod parsers {
     pub use crate::content::{Found, find};
     pub use crate::request::{MAX_HEADER_BYTES, basic_auth, check_credential, parse_headers};
     pub use crate::target::{MAX_URL, bare_host, host_port, parse_url, resolve, same_origin};
-    pub use crate::x509::{format_utc, validity};
+    pub use shared::x509::{format_utc, validity};
 }
 
 /// Checks that an HTTP or HTTPS URL answers with an expected status code, and

@@ -135,7 +135,7 @@ impl Progress {
         let not_after = connection
             .peer_certificates()
             .and_then(|chain| chain.first())
-            .and_then(|leaf| crate::x509::not_after(leaf));
+            .and_then(|leaf| shared::x509::not_after(leaf));
         self.state().seen.push(Seen { server, not_after });
     }
 }

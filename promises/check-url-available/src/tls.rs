@@ -24,7 +24,7 @@ use rustls::{AlertDescription, CertificateError, ClientConfig, DigitallySignedSt
 use rustls::{Error as TlsError, RootCertStore, SignatureScheme};
 use shared::args::{display_arg, os_arg};
 
-use crate::x509::format_utc;
+use shared::x509::format_utc;
 
 /// The largest file an option names that we read: a bundle of every public CA
 /// is about 200 KiB.
@@ -368,7 +368,7 @@ impl ServerCertVerifier for CaFile {
             return Err(refused);
         }
         verify_server_name(&ParsedCertificate::try_from(end_entity)?, server_name)?;
-        let (not_before, not_after) = crate::x509::validity(end_entity)
+        let (not_before, not_after) = shared::x509::validity(end_entity)
             .ok_or(TlsError::InvalidCertificate(CertificateError::BadEncoding))?;
         let at = |seconds: i64| {
             UnixTime::since_unix_epoch(Duration::from_secs(u64::try_from(seconds).unwrap_or(0)))

@@ -1,8 +1,9 @@
-//! The one field of an X.509 certificate `--cert-min-days` needs: `notAfter`.
+//! What an X.509 certificate says of its own lifetime (`notBefore`, `notAfter`),
+//! read without a full parser: check-url-available's `--cert-min-days` and the
+//! checks of certificate files need the dates, which rustls does not expose.
 //!
-//! rustls checks validity but does not expose the dates, and a full X.509
-//! parser would cost the binary far more than this walk over five DER
-//! elements. Anything unexpected yields `None`, never a panic.
+//! A full X.509 parser would cost each binary far more than this walk over a
+//! few DER elements. Anything unexpected yields `None`, never a panic.
 
 /// `notAfter` of a DER certificate, in seconds since the Unix epoch.
 #[must_use]
