@@ -12,13 +12,14 @@ use shared::args::format_millis;
 use shared::report::{describe_io, perf_seconds, perfdata_wanted, sanitize};
 use shared::{Deadline, Report};
 use ureq::Agent;
-use ureq::http::header::{HeaderValue, LOCATION};
+use ureq::config::AutoHeaderValue;
+use ureq::http::header::{ACCEPT, AUTHORIZATION, HeaderValue, LOCATION, USER_AGENT};
 use ureq::http::{Response, Uri};
 use ureq::unversioned::transport::{ConnectProxyConnector, Connector, TcpConnector};
 
 use crate::content::{self, Found};
 use crate::net::{Phase, Progress, Resolve, Seen, TlsConnector};
-use crate::request::{Method, is_credential};
+use crate::request::Method;
 use crate::tls::Tls;
 use crate::{Error, Plan, Policy, target};
 
@@ -144,19 +145,29 @@ fn send(
         Method::Get => agent.get(uri),
         Method::Head => agent.head(uri),
     };
+    // `--header` lines are the user's words to the URL's own origin: any of them
+    // may be a token (X-Auth-Token, ...), so none follows a redirect elsewhere.
+    // An empty value removes the header, ours included, wherever the request goes.
+    let (mut agent_header, mut accept_header) = (true, true);
     for (name, value) in &plan.headers {
-        if same_origin || !is_credential(name) {
+        if value.is_empty() {
+            agent_header &= *name != USER_AGENT;
+            accept_header &= *name != ACCEPT;
+        } else if same_origin {
             request = request.header(name, value);
         }
     }
     if let (Some(value), true) = (authorization, same_origin) {
-        request = request.header(ureq::http::header::AUTHORIZATION, value);
+        request = request.header(AUTHORIZATION, value);
     }
-    request
-        .config()
-        .timeout_global(Some(remaining))
-        .build()
-        .call()
+    let mut config = request.config().timeout_global(Some(remaining));
+    if !agent_header {
+        config = config.user_agent(AutoHeaderValue::None);
+    }
+    if !accept_header {
+        config = config.accept(AutoHeaderValue::None);
+    }
+    config.build().call()
 }
 
 /// Judges the final response.

@@ -45,7 +45,7 @@ pub mod parsers {
 #[derive(FromArgs, Debug)]
 #[argh(
     example = "{command_name} --url http://127.0.0.1:8080/health\n{command_name} --url https://[::1]:8443/ -k --http-code 200-399 --timeout 5\n{command_name} --url https://example.net/ --cert-min-days 14 --expect-content 'Welcome'\n{command_name} --url https://[::1]:8443/admin --check-secure --ca-cert-file etc/ca.crt",
-    note = "Options also take the form --option=value. A host name that does not resolve is CRITICAL. Proxy variables in the environment (http_proxy, ...) are ignored; use --proxy. Basic credentials and --header Authorization/Cookie/Host only go to the URL's own scheme, host and port, not to redirect targets elsewhere. The password never appears in output.",
+    note = "Options also take the form --option=value. A host name that does not resolve is CRITICAL. Proxy variables in the environment (http_proxy, ...) are ignored; use --proxy. Basic credentials and --header lines only go to the URL's own scheme, host and port, not to redirect targets elsewhere; --header 'Name:' (empty) removes a header, User-Agent included. The password never appears in output.",
     error_code(0, "OK: the URL answered as expected"),
     error_code(1, "WARNING: the certificate expires within --cert-min-days"),
     error_code(
@@ -134,7 +134,7 @@ pub struct Args {
     #[argh(option, from_str_fn(request::parse_method), default = "Method::Get")]
     pub method: Method,
 
-    /// an extra request header 'Name: value'; repeatable
+    /// an extra request header 'Name: value', sent to the URL's own origin only; 'Name:' removes it (User-Agent, Accept); repeatable
     #[argh(option, arg_name = "line")]
     pub header: Vec<String>,
 
@@ -449,6 +449,10 @@ fn proxy(text: &str) -> Result<ureq::Proxy, Usage> {
         return Err(Usage::new(format!(
             "--proxy {shown} has no scheme (http:// or https://)"
         )));
+    }
+    if let Some(authority) = text.parse::<Uri>().ok().as_ref().and_then(Uri::authority) {
+        target::check_port(authority.as_str())
+            .map_err(|why| Usage::new(format!("--proxy {shown}: {why}")))?;
     }
     let proxy = ureq::Proxy::new(text)
         .map_err(|_| Usage::new(format!("--proxy {shown} is not a valid proxy URL")))?;
