@@ -1526,3 +1526,146 @@ fn an_empty_header_value_removes_the_header() {
         "UNKNOWN: --header 'Host:' cannot remove Host: HTTP/1.1 requires it",
     );
 }
+
+#[test]
+fn the_proxy_certificate_is_verified_unless_proxy_insecure_and_named() {
+    let (pki, _dir) = pki("tls-proxy");
+    // The proxy's certificate comes from a CA nobody told us about.
+    let proxy_ca = Ca::new("proxy CA");
+    let proxy_identity = proxy_ca.server(&tls::LOOPBACK, Validity::Year);
+    let target_identity = pki.ca.server(&["promise-target.invalid"], Validity::Year);
+    let proxy = Server::tls_proxy(
+        V4,
+        tls::server_config(&proxy_identity, None),
+        Some(tls::server_config(&target_identity, None)),
+        |_| Reply::text(200, "tunnelled"),
+    )
+    .expect("proxy");
+    let proxy_url = proxy.url("https", "");
+    let address = authority(&proxy);
+    let url = "https://promise-target.invalid/";
+    let refused = format!(
+        "CRITICAL: {url} cannot go through the proxy {address}: TLS: certificate not trusted (unknown issuer)"
+    );
+    // -k is for the URL: the proxy is still verified.
+    run(BIN, ["--url", url, "--proxy", &proxy_url, "-k"]).expect(2, &refused);
+    // The URL's CA file is not the proxy's either.
+    run(
+        BIN,
+        [
+            "--url",
+            url,
+            "--proxy",
+            &proxy_url,
+            "--ca-cert-file",
+            &pki.ca_file,
+        ],
+    )
+    .expect(2, &refused);
+    run(
+        BIN,
+        [
+            "--url",
+            url,
+            "--proxy",
+            &proxy_url,
+            "--proxy-insecure",
+            "--ca-cert-file",
+            &pki.ca_file,
+        ],
+    )
+    .expect_parts(0, &ok_prefix(url, 200), &[]);
+    // --proxy-insecure is for the proxy: the URL is still verified.
+    run(
+        BIN,
+        ["--url", url, "--proxy", &proxy_url, "--proxy-insecure"],
+    )
+    .expect(
+        2,
+        &format!("CRITICAL: {url} TLS: certificate not trusted (unknown issuer)"),
+    );
+}
+
+#[test]
+fn cert_min_days_judges_the_target_never_the_proxy() {
+    let (pki, _dir) = pki("proxy-expiry");
+    let soon = pki.ca.server(
+        &tls::LOOPBACK,
+        Validity::EndsIn(Duration::from_secs(30 * 3600)),
+    );
+    let lasting = pki.ca.server(&["promise-target.invalid"], Validity::Year);
+    let proxy = Server::tls_proxy(
+        V4,
+        tls::server_config(&soon, None),
+        Some(tls::server_config(&lasting, None)),
+        |_| Reply::text(200, "tunnelled"),
+    )
+    .expect("proxy");
+    let url = "https://promise-target.invalid/";
+    run(
+        BIN,
+        [
+            "--url",
+            url,
+            "--proxy",
+            &proxy.url("https", ""),
+            "--proxy-insecure",
+            "--ca-cert-file",
+            &pki.ca_file,
+            "--cert-min-days",
+            "10",
+        ],
+    )
+    .expect_parts(0, &ok_prefix(url, 200), &[", certificate expires in 36"]);
+}
+
+#[test]
+fn proxy_authorization_goes_on_connect_only() {
+    let proxy = Server::proxy(V4, None, |_| Reply::text(200, "via proxy")).expect("proxy");
+    let url = "http://promise-target.invalid/";
+    run(
+        BIN,
+        [
+            "--url",
+            url,
+            "--proxy",
+            &proxy.url("http", ""),
+            "--header",
+            "Proxy-Authorization: Bearer t0ken",
+            "--header",
+            "X-Auth-Token: s3cret",
+        ],
+    )
+    .expect_parts(0, &ok_prefix(url, 200), &[]);
+    let requests = proxy.requests();
+    assert_eq!(requests[0].method, "CONNECT");
+    assert_eq!(
+        requests[0].header("proxy-authorization"),
+        Some("Bearer t0ken")
+    );
+    assert_eq!(requests[0].header("x-auth-token"), None, "{requests:?}");
+    assert_eq!(
+        requests[1].header("proxy-authorization"),
+        None,
+        "{requests:?}"
+    );
+    assert_eq!(requests[1].header("x-auth-token"), Some("s3cret"));
+    // Basic credentials in the proxy URL go on the CONNECT request too.
+    let proxy = Server::proxy(V4, None, |_| Reply::text(200, "via proxy")).expect("proxy");
+    let with_user = format!("http://bob:pw@{}", authority(&proxy));
+    run(BIN, ["--url", url, "--proxy", &with_user]).expect_parts(0, &ok_prefix(url, 200), &[]);
+    let requests = proxy.requests();
+    assert_eq!(
+        requests[0].header("proxy-authorization"),
+        Some("Basic Ym9iOnB3")
+    );
+    assert_eq!(requests[1].header("proxy-authorization"), None);
+    run(
+        BIN,
+        ["--url", url, "--header", "Proxy-Authorization: Bearer t0ken"],
+    )
+    .expect(
+        3,
+        "UNKNOWN: --header 'Proxy-Authorization: ...' needs --proxy (it goes on the CONNECT request only)",
+    );
+}

@@ -142,6 +142,10 @@ pub struct Args {
     #[argh(option)]
     pub proxy: Option<String>,
 
+    /// do not verify the certificate of an https:// --proxy (-k is for the URL only)
+    #[argh(switch)]
+    pub proxy_insecure: bool,
+
     /// print nothing on success
     #[argh(switch, short = 'q')]
     pub quiet: bool,
@@ -209,6 +213,8 @@ pub struct Plan {
     pub expect: Option<Vec<u8>>,
     /// `--proxy`.
     pub proxy: Option<ureq::Proxy>,
+    /// `--proxy-insecure`.
+    pub proxy_insecure: bool,
 }
 
 /// What the check found wrong.
@@ -308,6 +314,15 @@ impl Promise for Args {
             None => None,
         };
         let headers = request::parse_headers(&self.header)?;
+        let proxy_authorization = ureq::http::header::PROXY_AUTHORIZATION;
+        if self.proxy.is_none() && headers.iter().any(|(name, _)| *name == proxy_authorization) {
+            return Err(Usage::new(
+                "--header 'Proxy-Authorization: ...' needs --proxy (it goes on the CONNECT request only)",
+            ));
+        }
+        if self.proxy_insecure && self.proxy.is_none() {
+            return Err(Usage::new("--proxy-insecure needs --proxy"));
+        }
         let authorization = ureq::http::header::AUTHORIZATION;
         if auth.is_some() && headers.iter().any(|(name, _)| *name == authorization) {
             return Err(Usage::new(
@@ -329,6 +344,7 @@ impl Promise for Args {
                 .map(|f| FileArg::new("--timeout-file", &f)),
             expect,
             proxy: self.proxy.as_deref().map(proxy).transpose()?,
+            proxy_insecure: self.proxy_insecure,
         })
     }
 

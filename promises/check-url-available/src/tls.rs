@@ -157,6 +157,15 @@ impl Tls {
         Ok(tls)
     }
 
+    /// Verification against the built-in roots, or none: an https:// proxy's.
+    #[must_use]
+    pub fn without_files(insecure: bool) -> Tls {
+        Tls {
+            config: OnceLock::new(),
+            insecure,
+        }
+    }
+
     /// The configuration for a connection.
     ///
     /// # Errors
