@@ -848,7 +848,7 @@ fn a_self_signed_server_passes_with_insecure_or_as_its_own_ca() {
     let url = server.url("https", "/");
     run(BIN, ["--url", &url]).expect(
         2,
-        &format!("CRITICAL: {url} TLS: certificate not trusted (unknown issuer)"),
+        &format!("CRITICAL: {url} TLS: certificate not trusted (self-signed)"),
     );
     run(BIN, ["--url", &url, "--insecure"]).expect_parts(0, &ok_prefix(&url, 200), &[]);
     let dir = temp_dir("self-signed");
@@ -877,7 +877,7 @@ fn an_openssl_style_self_signed_certificate_is_trusted_when_listed() {
         );
         run(BIN, ["--url", &url]).expect(
             2,
-            &format!("CRITICAL: {url} TLS: certificate is marked as a CA, not as a server's"),
+            &format!("CRITICAL: {url} TLS: certificate not trusted (self-signed)"),
         );
     });
     // Listed, it is trusted as it is, but its name and dates still count.
@@ -1668,4 +1668,149 @@ fn proxy_authorization_goes_on_connect_only() {
         3,
         "UNKNOWN: --header 'Proxy-Authorization: ...' needs --proxy (it goes on the CONNECT request only)",
     );
+}
+
+/// Whether curl, the reference, accepts `url` trusting the certificates of
+/// `ca_file` (and presenting `client`, a certificate and key file pair).
+fn curl_accepts(url: &str, ca_file: &str, client: Option<(&str, &str)>) -> bool {
+    let mut curl = std::process::Command::new("curl");
+    curl.args([
+        "-sS",
+        "-o",
+        "/dev/null",
+        "--max-time",
+        "10",
+        "--noproxy",
+        "*",
+    ])
+    .args(["--cacert", ca_file]);
+    if let Some((cert, key)) = client {
+        curl.args(["--cert", cert, "--key", key]);
+    }
+    curl.arg(url)
+        .stderr(std::process::Stdio::null())
+        .status()
+        .expect("curl runs (make test-deps installs it)")
+        .success()
+}
+
+#[test]
+fn a_listed_certificate_that_is_not_a_ca_vouches_only_for_itself() {
+    let dir = temp_dir("pinned");
+    let server_auth = vec![rcgen::ExtendedKeyUsagePurpose::ServerAuth];
+    let pinned = tls::Pinned::new(&tls::LOOPBACK, server_auth);
+    let file = tls::write(&dir, "pinned.pem", &pinned.identity().cert_pem)
+        .display()
+        .to_string();
+    let check = |identity: &tls::Identity| {
+        let server = https(V4, identity, None).expect("server");
+        let url = server.url("https", "/");
+        let curl = curl_accepts(&url, &file, None);
+        (
+            run(BIN, ["--url", &url, "--ca-cert-file", &file]),
+            url,
+            curl,
+        )
+    };
+    // Itself, byte for byte: trusted, as curl trusts it.
+    let (outcome, url, curl) = check(&pinned.identity());
+    outcome.expect_parts(0, &ok_prefix(&url, 200), &[]);
+    assert!(curl, "curl refuses the pinned certificate itself");
+    // A certificate its key signs: not a CA, it vouches for nothing.
+    let (outcome, url, curl) = check(&pinned.signed(&["127.0.0.1", "localhost"]));
+    outcome.expect(
+        2,
+        &format!("CRITICAL: {url} TLS: certificate not trusted (unknown issuer)"),
+    );
+    assert!(!curl, "curl accepts a certificate signed by a pinned one");
+    // Its key and subject, other names: another certificate.
+    let (outcome, url, curl) = check(&pinned.same_key(&["localhost", "127.0.0.1", "evil.example"]));
+    outcome.expect(
+        2,
+        &format!("CRITICAL: {url} TLS: certificate not trusted (self-signed)"),
+    );
+    assert!(!curl, "curl accepts the pinned key with other names");
+    // Pinned, but for TLS clients only: its extended key usage counts.
+    let client_only = tls::Pinned::new(
+        &tls::LOOPBACK,
+        vec![rcgen::ExtendedKeyUsagePurpose::ClientAuth],
+    );
+    let client_file = tls::write(&dir, "client-only.pem", &client_only.identity().cert_pem)
+        .display()
+        .to_string();
+    let server = https(V4, &client_only.identity(), None).expect("server");
+    let url = server.url("https", "/");
+    run(BIN, ["--url", &url, "--ca-cert-file", &client_file]).expect(
+        2,
+        &format!("CRITICAL: {url} TLS: certificate is not for TLS servers (extended key usage)"),
+    );
+    assert!(!curl_accepts(&url, &client_file, None));
+}
+
+#[test]
+fn an_expired_ca_vouches_for_nothing() {
+    let dir = temp_dir("expired-ca");
+    let old = Ca::valid("expired CA", Validity::Expired);
+    let file = tls::write(&dir, "ca.pem", &old.pem()).display().to_string();
+    let server = https(V4, &old.server(&tls::LOOPBACK, Validity::Year), None).expect("server");
+    let url = server.url("https", "/");
+    run(BIN, ["--url", &url, "--ca-cert-file", &file]).expect_parts(
+        2,
+        &format!(
+            "CRITICAL: {url} TLS: certificate not trusted (its CA in --ca-cert-file expired on "
+        ),
+        &[" UTC)"],
+    );
+    assert!(
+        !curl_accepts(&url, &file, None),
+        "curl trusts an expired CA"
+    );
+    // Beside a valid CA, the expired one still vouches for nothing, and the valid one works.
+    let (pki, _dir) = pki("expired-ca-beside");
+    let both = tls::write(&dir, "both.pem", &format!("{}{}", old.pem(), pki.ca.pem()))
+        .display()
+        .to_string();
+    run(BIN, ["--url", &url, "--ca-cert-file", &both]).expect_parts(
+        2,
+        &format!(
+            "CRITICAL: {url} TLS: certificate not trusted (its CA in --ca-cert-file expired on "
+        ),
+        &[],
+    );
+    let good = https(V4, &pki.ca.server(&tls::LOOPBACK, Validity::Year), None).expect("server");
+    let good_url = good.url("https", "/");
+    run(BIN, ["--url", &good_url, "--ca-cert-file", &both]).expect_parts(
+        0,
+        &ok_prefix(&good_url, 200),
+        &[],
+    );
+}
+
+#[test]
+fn an_impostor_of_a_listed_certificate_is_not_trusted() {
+    let dir = temp_dir("impostor");
+    // openssl req -x509 style (a CA), listed; the impostor has its subject and names, not its key.
+    let listed = tls::self_signed_ca(&["127.0.0.1"], Validity::Year);
+    let impostor = tls::self_signed_ca(&["127.0.0.1"], Validity::Year);
+    let file = tls::write(&dir, "listed.pem", &listed.cert_pem)
+        .display()
+        .to_string();
+    let server = https(V4, &impostor, None).expect("server");
+    let url = server.url("https", "/");
+    run(BIN, ["--url", &url, "--ca-cert-file", &file]).expect(
+        2,
+        &format!("CRITICAL: {url} TLS: certificate not trusted (self-signed)"),
+    );
+    assert!(!curl_accepts(&url, &file, None));
+    // A CA's impostor: its name as issuer, another key's signature.
+    let (pki, _dir) = pki("impostor-ca");
+    let fake = Ca::new("impostor-ca CA");
+    let server = https(V4, &fake.server(&tls::LOOPBACK, Validity::Year), None).expect("server");
+    let url = server.url("https", "/");
+    run(BIN, ["--url", &url, "--ca-cert-file", &pki.ca_file]).expect_parts(
+        2,
+        &format!("CRITICAL: {url} TLS: certificate not trusted ("),
+        &[],
+    );
+    assert!(!curl_accepts(&url, &pki.ca_file, None));
 }
