@@ -1814,3 +1814,161 @@ fn an_impostor_of_a_listed_certificate_is_not_trusted() {
     );
     assert!(!curl_accepts(&url, &pki.ca_file, None));
 }
+
+/// `openssl ARGS` in `dir`, which must succeed; its stdout.
+fn openssl(dir: &Path, args: &[&str]) -> String {
+    let output = std::process::Command::new("openssl")
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .expect("openssl runs (make test-deps installs it)");
+    assert!(
+        output.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// A child process of the test, killed and reaped when dropped.
+struct Child(std::process::Child);
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// `openssl s_server -www` on 127.0.0.1 in `dir`, once it says it accepts;
+/// its port.
+fn openssl_server(dir: &Path, args: &[&str]) -> (Child, u16) {
+    use std::io::BufRead;
+    let port = listen::closed_port();
+    let mut child = Child(
+        std::process::Command::new("openssl")
+            .current_dir(dir)
+            .args(["s_server", "-www", "-accept", &format!("127.0.0.1:{port}")])
+            .args(args)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("openssl runs (make test-deps installs it)"),
+    );
+    let stdout = child.0.stdout.take().expect("piped stdout");
+    let ready = std::io::BufReader::new(stdout)
+        .lines()
+        .map_while(Result::ok)
+        .any(|line| line.starts_with("ACCEPT"));
+    assert!(ready, "openssl s_server did not start");
+    (child, port)
+}
+
+#[test]
+fn a_version_1_client_certificate_is_presented() {
+    let (pki, dir) = pki("v1-client");
+    let server = pki.ca.server(&tls::LOOPBACK, Validity::Year);
+    tls::write(&dir, "server.pem", &server.cert_pem);
+    tls::write(&dir, "server.key", &server.key_pem);
+    let ec = [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+    ];
+    let mut ca = vec![
+        "req",
+        "-x509",
+        "-keyout",
+        "clients.key",
+        "-out",
+        "clients.pem",
+    ];
+    ca.extend(ec);
+    ca.extend(["-subj", "/CN=clients", "-days", "30"]);
+    openssl(&dir, &ca);
+    let mut request = vec!["req", "-new", "-keyout", "alice.key", "-out", "alice.csr"];
+    request.extend(ec);
+    request.extend(["-subj", "/CN=alice"]);
+    openssl(&dir, &request);
+    // Without -extfile, `openssl x509 -req` makes a version 1 certificate.
+    openssl(
+        &dir,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "alice.csr",
+            "-CA",
+            "clients.pem",
+            "-CAkey",
+            "clients.key",
+            "-days",
+            "30",
+            "-out",
+            "alice.pem",
+        ],
+    );
+    let text = openssl(&dir, &["x509", "-in", "alice.pem", "-noout", "-text"]);
+    assert!(text.contains("Version: 1 (0x0)"), "{text}");
+    let cert = dir.join("alice.pem").display().to_string();
+    let key = dir.join("alice.key").display().to_string();
+    let (_server, port) = openssl_server(
+        &dir,
+        &[
+            "-cert",
+            "server.pem",
+            "-key",
+            "server.key",
+            "-CAfile",
+            "clients.pem",
+            "-Verify",
+            "1",
+        ],
+    );
+    let url = format!("https://127.0.0.1:{port}/");
+    let ca_file = pki.ca_file.as_str();
+    run(
+        BIN,
+        [
+            "--url",
+            &url,
+            "--ca-cert-file",
+            ca_file,
+            "--cert-file",
+            &cert,
+            "--key-file",
+            &key,
+        ],
+    )
+    .expect_parts(0, &ok_prefix(&url, 200), &[]);
+    assert!(curl_accepts(&url, ca_file, Some((&cert, &key))));
+    run(BIN, ["--url", &url, "--ca-cert-file", ca_file]).expect_parts(
+        2,
+        &format!("CRITICAL: {url} TLS: "),
+        &[],
+    );
+    // The one thing we check ourselves: the key is the certificate's.
+    let other = dir.join("clients.key").display().to_string();
+    run(
+        BIN,
+        [
+            "--url",
+            &url,
+            "--ca-cert-file",
+            ca_file,
+            "--cert-file",
+            &cert,
+            "--key-file",
+            &other,
+        ],
+    )
+    .expect(
+        3,
+        &format!(
+            "UNKNOWN: --key-file {other} does not match the certificate in --cert-file {cert}"
+        ),
+    );
+}
