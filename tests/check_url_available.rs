@@ -1972,3 +1972,30 @@ fn a_version_1_client_certificate_is_presented() {
         ),
     );
 }
+
+#[test]
+fn folded_response_header_lines_are_unfolded_as_curl_does() {
+    let folded = b"HTTP/1.1 200 OK\r\nX-Note: first\r\n  second\r\n\tthird\r\nContent-Length: 5\r\n\r\nhello";
+    let server = answering(V4, Reply::Raw(folded.to_vec())).expect("server");
+    let url = server.url("http", "/");
+    run(BIN, ["--url", &url, "--expect-content", "hello"]).expect_parts(
+        0,
+        &ok_prefix(&url, 200),
+        &[", body contains 'hello'"],
+    );
+    assert!(
+        curl_accepts(&url, "/dev/null", None),
+        "curl refuses the folded header"
+    );
+    // A folded Location is followed where its value says.
+    let landing = answering(V4, Reply::text(200, "landed")).expect("server");
+    let target = landing.url("http", "/landing");
+    let raw = format!("HTTP/1.1 302 Found\r\nLocation:\r\n {target}\r\nContent-Length: 0\r\n\r\n");
+    let server = answering(V4, Reply::Raw(raw.into_bytes())).expect("server");
+    let url = server.url("http", "/");
+    run(BIN, ["--url", &url]).expect_parts(
+        0,
+        &format!("OK: {url} redirected to {target}, which returned 200 in "),
+        &[],
+    );
+}

@@ -11,6 +11,10 @@
 //!   Basic credentials from the proxy URL, where `--header
 //!   'Proxy-Authorization: ...'` belongs on the CONNECT request (and never
 //!   inside the tunnel); and its failures name the proxy.
+//! - Folded response header lines (obs-fold, RFC 9112 §5.2), which ureq's
+//!   parser (httparse, whose option for them ureq does not expose) refuses:
+//!   [`Unfold`] replaces each fold with spaces before ureq reads the head, as
+//!   the RFC asks of a user agent and as curl does.
 //! - [`Progress`]: each step says what it is doing, so that a timeout or an I/O
 //!   error reads `cannot connect to HOST:PORT`, `waiting for the response
 //!   headers`, and so on.
@@ -355,7 +359,7 @@ pub struct TlsConnector {
 }
 
 impl<In: Transport> Connector<In> for TlsConnector {
-    type Out = Either<In, TlsTransport>;
+    type Out = Unfold<Either<In, TlsTransport>>;
 
     fn connect(
         &self,
@@ -367,7 +371,7 @@ impl<In: Transport> Connector<In> for TlsConnector {
         };
         if !details.needs_tls() || transport.is_tls() {
             self.progress.enter(Phase::Waiting);
-            return Ok(Some(Either::A(transport)));
+            return Ok(Some(Unfold::new(Either::A(transport))));
         }
         let server = target::host_port(details.uri);
         let proxy = to_proxy(details);
@@ -392,10 +396,10 @@ impl<In: Transport> Connector<In> for TlsConnector {
             details.config.input_buffer_size(),
             details.config.output_buffer_size(),
         );
-        Ok(Some(Either::B(TlsTransport {
+        Ok(Some(Unfold::new(Either::B(TlsTransport {
             buffers,
             stream: StreamOwned::new(connection, socket),
-        })))
+        }))))
     }
 }
 
@@ -440,6 +444,98 @@ impl fmt::Debug for TlsTransport {
     }
 }
 
+/// A connection whose response head is unfolded before ureq parses it: each
+/// obs-fold (a line break followed by a space or tab, within the header
+/// fields) becomes spaces, in place, so that nothing moves. The body is never
+/// touched: once the head is complete, the wrapper only passes bytes on.
+#[derive(Debug)]
+pub struct Unfold<T> {
+    inner: T,
+    head_done: bool,
+}
+
+impl<T> Unfold<T> {
+    fn new(inner: T) -> Unfold<T> {
+        Unfold {
+            inner,
+            head_done: false,
+        }
+    }
+}
+
+impl<T: Transport> Transport for Unfold<T> {
+    fn buffers(&mut self) -> &mut dyn Buffers {
+        self.inner.buffers()
+    }
+
+    fn transmit_output(&mut self, amount: usize, timeout: NextTimeout) -> Result<(), Error> {
+        self.inner.transmit_output(amount, timeout)
+    }
+
+    fn await_input(&mut self, timeout: NextTimeout) -> Result<bool, Error> {
+        let more = self.inner.await_input(timeout)?;
+        if self.head_done {
+            return Ok(more);
+        }
+        // ureq consumes nothing of a head until it is complete: the input
+        // holds the whole head so far, from the status line.
+        let buffers = self.inner.buffers();
+        let (complete, unfolded) = unfold(buffers.input());
+        self.head_done = complete;
+        if let Some(unfolded) = unfolded {
+            // Buffers give no write access to what is in them: take it all
+            // out and put it back unfolded, same length, so it fits.
+            buffers.input_consume(unfolded.len());
+            let space = buffers.input_append_buf();
+            if let Some(space) = space.get_mut(..unfolded.len()) {
+                space.copy_from_slice(&unfolded);
+                buffers.input_appended(unfolded.len());
+            }
+        }
+        Ok(more)
+    }
+
+    fn is_open(&mut self) -> bool {
+        self.inner.is_open()
+    }
+
+    fn is_tls(&self) -> bool {
+        self.inner.is_tls()
+    }
+}
+
+/// Whether `input` holds a whole response head, and `input` with the folds of
+/// its header fields replaced by spaces if it has any. A line starting with
+/// whitespace right after the status line is no fold (RFC 9112 §2.2): it is
+/// left for the parser to refuse.
+fn unfold(input: &[u8]) -> (bool, Option<Vec<u8>>) {
+    let mut unfolded: Option<Vec<u8>> = None;
+    let mut line = 0;
+    let mut start = 0;
+    while let Some(end) = input[start..].iter().position(|&b| b == b'\n') {
+        let end = start + end;
+        let content = &input[start..end];
+        if line > 0 && (content.is_empty() || content == b"\r") {
+            return (true, unfolded);
+        }
+        match input.get(end + 1) {
+            Some(b' ' | b'\t') if line > 0 => {
+                let out = unfolded.get_or_insert_with(|| input.to_vec());
+                out[end] = b' ';
+                if end > 0 && out[end - 1] == b'\r' {
+                    out[end - 1] = b' ';
+                }
+            }
+            // The next line has not arrived: it may be a fold.
+            None => return (false, unfolded),
+            _ => {}
+        }
+        line += 1;
+        start = end + 1;
+    }
+    (false, unfolded)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -450,5 +546,34 @@ mod tests {
         assert_eq!(head_end(b"HTTP/1.1 200 OK\nA: b\n\n"), Some(22));
         assert_eq!(head_end(b"HTTP/1.1 200 OK\r\nA: b\r\n"), None);
         assert_eq!(head_end(b"\r\n"), None);
+    }
+
+    #[test]
+    fn folds_become_spaces_in_the_head_only() {
+        let (complete, unfolded) =
+            unfold(b"HTTP/1.1 200 OK\r\nA: 1\r\n 2\r\n\t3\r\nB: x\n y\r\n\r\nbody\r\n z");
+        assert!(complete);
+        assert_eq!(
+            unfolded.as_deref(),
+            Some(&b"HTTP/1.1 200 OK\r\nA: 1   2  \t3\r\nB: x  y\r\n\r\nbody\r\n z"[..])
+        );
+        assert_eq!(unfold(b"HTTP/1.1 200 OK\r\nA: 1\r\n\r\n"), (true, None));
+        // Not yet known whether a fold follows: nothing is decided.
+        assert_eq!(unfold(b"HTTP/1.1 200 OK\r\nA: 1\r\n"), (false, None));
+        // Whitespace after the status line is no fold.
+        assert_eq!(unfold(b"HTTP/1.1 200 OK\r\n A: 1\r\n\r\n"), (true, None));
+        assert_eq!(unfold(b""), (false, None));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn unfolding_keeps_the_length_and_the_body(head in "[A-Za-z: \t\r\n]{0,60}", body in "[ -~\r\n]{0,20}") {
+            let input = format!("HTTP/1.1 200 OK\r\n{head}\r\n\r\n{body}");
+            let (_, unfolded) = unfold(input.as_bytes());
+            if let Some(unfolded) = unfolded {
+                proptest::prop_assert_eq!(unfolded.len(), input.len());
+                proptest::prop_assert!(unfolded.ends_with(body.as_bytes()));
+            }
+        }
     }
 }
