@@ -1472,6 +1472,32 @@ fn an_invalid_port_is_a_usage_error_never_another_port() {
         run(BIN, ["--url", "http://127.0.0.1:1/", "--proxy", proxy])
             .expect(3, &format!("UNKNOWN: --proxy {proxy}: {why}"));
     }
+    // Nor does recipe-generator bake one.
+    let dir = temp_dir("baked-port");
+    let wrapper = dir.join("check-site");
+    let bin = crate::util::bin(BIN);
+    let bin_dir = bin.parent().expect("bin folder").display().to_string();
+    let output = wrapper.display().to_string();
+    run(
+        "recipe-generator",
+        [
+            "write",
+            "--output",
+            &output,
+            "--promise",
+            BIN,
+            "--bin-dir",
+            &bin_dir,
+            "--",
+            "--url",
+            "http://[::1]:70000/",
+        ],
+    )
+    .expect(
+        3,
+        "UNKNOWN: --url http://[::1]:70000/: port '70000' is not a port number from 1 to 65535",
+    );
+    assert!(!wrapper.exists(), "a wrapper was written");
 }
 
 #[test]

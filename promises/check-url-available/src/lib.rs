@@ -82,11 +82,11 @@ pub struct Args {
     #[argh(option, arg_name = "n", from_str_fn(parse_max_redirects))]
     pub max_redirects: Option<u32>,
 
-    /// do not verify the server certificate (what the SlapOS scripts did)
+    /// do not verify the certificate of the URL's servers (what the SlapOS scripts did); an https:// --proxy is still verified
     #[argh(switch, short = 'k')]
     pub insecure: bool,
 
-    /// verify the server against the certificates of this PEM file instead of the built-in Mozilla roots
+    /// verify the URL's servers against this PEM file instead of the built-in Mozilla roots: its CAs valid now vouch for what they sign, and any of its certificates is trusted as itself (name, dates and key usage checked)
     #[argh(option, arg_name = "file")]
     pub ca_cert_file: Option<String>,
 
@@ -98,7 +98,7 @@ pub struct Args {
     #[argh(option, arg_name = "file")]
     pub key_file: Option<String>,
 
-    /// WARNING when the server certificate expires within this many days (0 to 36500), CRITICAL once it has expired (https only)
+    /// WARNING when the URL's certificate (never the proxy's) expires within this many days (0 to 36500), CRITICAL once it has expired (https only)
     #[argh(option, arg_name = "days", from_str_fn(parse_cert_min_days))]
     pub cert_min_days: Option<u32>,
 
