@@ -391,7 +391,7 @@ mod tests {
         assert_eq!(may_sign_certificates(&ca), Some(true));
         assert_eq!(allows_server_auth(&ca), Some(true));
         params.is_ca = rcgen::IsCa::ExplicitNoCa;
-        assert!(!is_ca(&params.self_signed(&key).unwrap().der().to_vec()));
+        assert!(!is_ca(params.self_signed(&key).unwrap().der()));
     }
 
     proptest! {
