@@ -59,9 +59,11 @@ reproducible:
 	if cmp "$$work"/a/$(TARBALL) "$$work"/b/deeper/$(TARBALL); then echo "reproducible: identical tarballs"; \
 	else trap - EXIT; echo "reproducible: the tarballs differ; both builds are kept in $$work" >&2; exit 1; fi
 
-## What the black-box tests use besides the build: strace counts a wrapper's execs.
+## What the black-box tests use besides the build: strace counts a wrapper's execs;
+## curl is the reference for what a client accepts, openssl makes and serves the certificates rcgen cannot.
 test-deps:
 	@command -v strace >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq strace; }
+	@command -v curl >/dev/null 2>&1 && command -v openssl >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq curl openssl; }
 
 ## The whole suite: lints, unit tests, black-box tests on the debug build and on dist/bin.
 test: test-deps lint unit blackbox-dist

@@ -1012,7 +1012,7 @@ config-password = {PASSWORD}
     ok("check-front", &format!("OK: {site} returned 200 in "));
     run_wrapper(&wrapper("check-front-verify"), &[], &partition).expect(
         2,
-        &format!("CRITICAL: {site} TLS: certificate not trusted (unknown issuer)"),
+        &format!("CRITICAL: {site} TLS: certificate not trusted (self-signed)"),
     );
     ok("check-front-ca", &format!("OK: {site} returned 200 in "));
     run_wrapper(&wrapper("check-moved"), &[], &partition).expect(

@@ -2,8 +2,16 @@
 //! read without a full parser: check-url-available's `--cert-min-days` and the
 //! checks of certificate files need the dates, which rustls does not expose.
 //!
+//! It also reads what check-url-available needs to decide what a certificate
+//! of `--ca-cert-file` may vouch for (basicConstraints, keyUsage,
+//! extendedKeyUsage), which names are its issuer's and its own, and its public
+//! key (a client certificate's key is matched without webpki, which refuses
+//! version 1 certificates).
+//!
 //! A full X.509 parser would cost each binary far more than this walk over a
-//! few DER elements. Anything unexpected yields `None`, never a panic.
+//! few DER elements: x509-parser (with its nom and der-parser) measured +110 KiB
+//! on the static check-url-available. Anything unexpected yields `None`, never
+//! a panic.
 
 /// `notAfter` of a DER certificate, in seconds since the Unix epoch.
 #[must_use]
@@ -158,6 +166,149 @@ pub fn format_utc(seconds: i64) -> String {
     )
 }
 
+/// The parts of a DER certificate's `tbsCertificate`, each as a whole element
+/// (tag and length included), so that names compare byte for byte.
+struct Tbs<'a> {
+    issuer: &'a [u8],
+    subject: &'a [u8],
+    public_key: &'a [u8],
+    /// The content of `[3] EXPLICIT Extensions`; `None` without (version 1).
+    extensions: Option<&'a [u8]>,
+}
+
+fn tbs(der: &[u8]) -> Option<Tbs<'_>> {
+    let (certificate, _) = element(der, SEQUENCE)?;
+    let (tbs, _) = element(certificate, SEQUENCE)?;
+    let mut rest = tbs;
+    if rest.first() == Some(&VERSION) {
+        rest = element(rest, VERSION)?.1;
+    }
+    let rest = element(rest, INTEGER)?.1; // serialNumber
+    let rest = element(rest, SEQUENCE)?.1; // signature
+    let (issuer, rest) = whole(rest, SEQUENCE)?;
+    let rest = element(rest, SEQUENCE)?.1; // validity
+    let (subject, rest) = whole(rest, SEQUENCE)?;
+    let (public_key, mut rest) = whole(rest, SEQUENCE)?;
+    let mut extensions = None;
+    while let Some(&tag) = rest.first() {
+        let (content, after) = element(rest, tag)?;
+        if tag == EXTENSIONS {
+            extensions = Some(element(content, SEQUENCE)?.0);
+        }
+        rest = after;
+    }
+    Some(Tbs {
+        issuer,
+        subject,
+        public_key,
+        extensions,
+    })
+}
+
+/// The element with `tag` at the start of `input`, tag and length included,
+/// and what follows it.
+fn whole(input: &[u8], tag: u8) -> Option<(&[u8], &[u8])> {
+    let (_, rest) = element(input, tag)?;
+    let used = input.len() - rest.len();
+    Some((&input[..used], rest))
+}
+
+/// The value (the content of its OCTET STRING) of the extension `oid`.
+fn extension<'a>(der: &'a [u8], oid: &[u8]) -> Option<&'a [u8]> {
+    let mut list = tbs(der)?.extensions?;
+    while !list.is_empty() {
+        let (entry, rest) = element(list, SEQUENCE)?;
+        list = rest;
+        let (id, mut fields) = element(entry, OID)?;
+        if fields.first() == Some(&BOOLEAN) {
+            fields = element(fields, BOOLEAN)?.1; // critical
+        }
+        if id == oid {
+            return Some(element(fields, OCTET_STRING)?.0);
+        }
+    }
+    None
+}
+
+/// `subjectPublicKeyInfo`, the whole element: what a private key's public half
+/// is compared with.
+#[must_use]
+pub fn public_key_info(der: &[u8]) -> Option<&[u8]> {
+    tbs(der).map(|tbs| tbs.public_key)
+}
+
+/// Whether the certificate names itself as its issuer (self-issued, as every
+/// self-signed certificate is), byte for byte.
+#[must_use]
+pub fn is_self_issued(der: &[u8]) -> bool {
+    tbs(der).is_some_and(|tbs| tbs.issuer == tbs.subject)
+}
+
+/// The issuer's name, the whole element.
+#[must_use]
+pub fn issuer(der: &[u8]) -> Option<&[u8]> {
+    tbs(der).map(|tbs| tbs.issuer)
+}
+
+/// The subject's name, the whole element.
+#[must_use]
+pub fn subject(der: &[u8]) -> Option<&[u8]> {
+    tbs(der).map(|tbs| tbs.subject)
+}
+
+/// basicConstraints `cA` (RFC 5280 §4.2.1.9): `false` when absent.
+#[must_use]
+pub fn is_ca(der: &[u8]) -> bool {
+    let Some(value) = extension(der, OID_BASIC_CONSTRAINTS) else {
+        return false;
+    };
+    element(value, SEQUENCE)
+        .and_then(|(fields, _)| element(fields, BOOLEAN))
+        .is_some_and(|(flag, _)| flag.iter().any(|&b| b != 0))
+}
+
+/// keyUsage `keyCertSign` (RFC 5280 §4.2.1.3): `None` when the extension is
+/// absent (any use allowed), else whether the bit is set.
+#[must_use]
+pub fn may_sign_certificates(der: &[u8]) -> Option<bool> {
+    let value = extension(der, OID_KEY_USAGE)?;
+    // BIT STRING: unused-bit count, then bits from the most significant;
+    // keyCertSign is bit 5.
+    let (bits, _) = element(value, BIT_STRING)?;
+    Some(bits.get(1).is_some_and(|byte| byte & 0x04 != 0))
+}
+
+/// extendedKeyUsage `serverAuth` (RFC 5280 §4.2.1.12): `None` when the
+/// extension is absent (any use allowed), else whether it is listed.
+#[must_use]
+pub fn allows_server_auth(der: &[u8]) -> Option<bool> {
+    let value = extension(der, OID_EXTENDED_KEY_USAGE)?;
+    let (mut list, _) = element(value, SEQUENCE)?;
+    while !list.is_empty() {
+        let (purpose, rest) = element(list, OID)?;
+        if purpose == OID_SERVER_AUTH {
+            return Some(true);
+        }
+        list = rest;
+    }
+    Some(false)
+}
+
+const BOOLEAN: u8 = 0x01;
+const BIT_STRING: u8 = 0x03;
+const OCTET_STRING: u8 = 0x04;
+const OID: u8 = 0x06;
+/// `[3] EXPLICIT Extensions`.
+const EXTENSIONS: u8 = 0xA3;
+/// 2.5.29.19.
+const OID_BASIC_CONSTRAINTS: &[u8] = &[0x55, 0x1D, 0x13];
+/// 2.5.29.15.
+const OID_KEY_USAGE: &[u8] = &[0x55, 0x1D, 0x0F];
+/// 2.5.29.37.
+const OID_EXTENDED_KEY_USAGE: &[u8] = &[0x55, 0x1D, 0x25];
+/// 1.3.6.1.5.5.7.3.1.
+const OID_SERVER_AUTH: &[u8] = &[0x2B, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x01];
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -209,6 +360,40 @@ mod tests {
         assert_eq!(format_utc(-1), "1969-12-31 23:59 UTC");
     }
 
+    #[test]
+    fn what_a_certificate_may_vouch_for() {
+        use rcgen::PublicKeyData;
+        let key = rcgen::KeyPair::generate().unwrap();
+        let mut params = rcgen::CertificateParams::new(vec!["localhost".into()]).unwrap();
+        let leaf = params.self_signed(&key).unwrap().der().to_vec();
+        assert!(!is_ca(&leaf));
+        assert_eq!(may_sign_certificates(&leaf), None);
+        assert_eq!(allows_server_auth(&leaf), None);
+        assert!(is_self_issued(&leaf));
+        assert_eq!(issuer(&leaf), subject(&leaf));
+        assert_eq!(
+            public_key_info(&leaf),
+            Some(&key.subject_public_key_info()[..])
+        );
+        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        params.key_usages = vec![rcgen::KeyUsagePurpose::DigitalSignature];
+        params.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ClientAuth];
+        let ca = params.self_signed(&key).unwrap().der().to_vec();
+        assert!(is_ca(&ca));
+        assert_eq!(may_sign_certificates(&ca), Some(false));
+        assert_eq!(allows_server_auth(&ca), Some(false));
+        params.key_usages = vec![rcgen::KeyUsagePurpose::KeyCertSign];
+        params.extended_key_usages = vec![
+            rcgen::ExtendedKeyUsagePurpose::ClientAuth,
+            rcgen::ExtendedKeyUsagePurpose::ServerAuth,
+        ];
+        let ca = params.self_signed(&key).unwrap().der().to_vec();
+        assert_eq!(may_sign_certificates(&ca), Some(true));
+        assert_eq!(allows_server_auth(&ca), Some(true));
+        params.is_ca = rcgen::IsCa::ExplicitNoCa;
+        assert!(!is_ca(params.self_signed(&key).unwrap().der()));
+    }
+
     proptest! {
         #[test]
         fn never_panics_on_any_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
@@ -223,6 +408,8 @@ mod tests {
                 *byte = value;
             }
             let _ = not_after(&der);
+            let _ = (is_ca(&der), may_sign_certificates(&der), allows_server_auth(&der));
+            let _ = (is_self_issued(&der), public_key_info(&der));
         }
 
         #[test]

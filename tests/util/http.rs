@@ -103,12 +103,14 @@ impl Reply {
 
 type Handler = dyn Fn(&Request) -> Reply + Send + Sync;
 
-/// Either plain HTTP, HTTPS, or a CONNECT proxy that serves what it tunnels.
+/// Either plain HTTP, HTTPS, or a CONNECT proxy that serves what it tunnels
+/// (in TLS when the first config is given: an https:// proxy; TLS inside the
+/// tunnel with the second).
 #[derive(Clone)]
 enum Mode {
     Plain,
     Tls(Arc<ServerConfig>),
-    Proxy(Option<Arc<ServerConfig>>),
+    Proxy(Option<Arc<ServerConfig>>, Option<Arc<ServerConfig>>),
 }
 
 /// A running server; it lives as long as the test process.
@@ -142,7 +144,18 @@ impl Server {
         tls: Option<Arc<ServerConfig>>,
         handler: impl Fn(&Request) -> Reply + Send + Sync + 'static,
     ) -> Option<Server> {
-        Server::start(ip, Mode::Proxy(tls), Arc::new(handler))
+        Server::start(ip, Mode::Proxy(None, tls), Arc::new(handler))
+    }
+
+    /// An https:// CONNECT proxy on `ip`, speaking TLS with `outer`, that
+    /// answers the tunnelled requests itself, in TLS when `inner` is given.
+    pub fn tls_proxy(
+        ip: IpAddr,
+        outer: Arc<ServerConfig>,
+        inner: Option<Arc<ServerConfig>>,
+        handler: impl Fn(&Request) -> Reply + Send + Sync + 'static,
+    ) -> Option<Server> {
+        Server::start(ip, Mode::Proxy(Some(outer), inner), Arc::new(handler))
     }
 
     fn start(ip: IpAddr, mode: Mode, handler: Arc<Handler>) -> Option<Server> {
@@ -197,28 +210,48 @@ fn connection(stream: TcpStream, mode: &Mode, handler: &Handler, recorded: &Mute
     match mode {
         Mode::Plain => serve(&mut { stream }),
         Mode::Tls(config) => serve_tls(config, stream, &serve),
-        Mode::Proxy(tls_inside) => {
-            let mut stream = stream;
-            let Some(request) = read_request(&mut stream) else {
-                return;
-            };
-            let connect = request.method == "CONNECT";
-            record(recorded, request.clone());
-            if !connect {
-                answer(&mut stream, &request, handler(&request));
-                return;
-            }
-            if stream
-                .write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")
-                .is_err()
-            {
-                return;
-            }
-            match tls_inside {
-                Some(config) => serve_tls(config, stream, &serve),
-                None => serve(&mut { stream }),
-            }
-        }
+        Mode::Proxy(None, inside) => tunnel(
+            &mut { stream },
+            inside.as_ref(),
+            handler,
+            recorded,
+            &answer,
+            &serve,
+        ),
+        Mode::Proxy(Some(outer), inside) => serve_tls(outer, stream, &|tls: &mut dyn ReadWrite| {
+            tunnel(tls, inside.as_ref(), handler, recorded, &answer, &serve);
+        }),
+    }
+}
+
+/// A proxy's side of a connection: CONNECT, then what the tunnel carries.
+fn tunnel(
+    stream: &mut dyn ReadWrite,
+    inside: Option<&Arc<ServerConfig>>,
+    handler: &Handler,
+    recorded: &Mutex<Vec<Request>>,
+    answer: &dyn Fn(&mut dyn ReadWrite, &Request, Reply),
+    serve: &dyn Fn(&mut dyn ReadWrite),
+) {
+    let Some(request) = read_request(stream) else {
+        return;
+    };
+    let connect = request.method == "CONNECT";
+    record(recorded, request.clone());
+    if !connect {
+        answer(stream, &request, handler(&request));
+        return;
+    }
+    if stream
+        .write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")
+        .and_then(|()| stream.flush())
+        .is_err()
+    {
+        return;
+    }
+    match inside {
+        Some(config) => serve_tls(config, stream, serve),
+        None => serve(stream),
     }
 }
 
@@ -227,7 +260,11 @@ trait ReadWrite: Read + Write {}
 
 impl<T: Read + Write> ReadWrite for T {}
 
-fn serve_tls(config: &Arc<ServerConfig>, stream: TcpStream, serve: &dyn Fn(&mut dyn ReadWrite)) {
+fn serve_tls<S: Read + Write>(
+    config: &Arc<ServerConfig>,
+    stream: S,
+    serve: &dyn Fn(&mut dyn ReadWrite),
+) {
     let connection = ServerConnection::new(config.clone()).expect("server connection");
     let mut tls = StreamOwned::new(connection, stream);
     serve(&mut tls);

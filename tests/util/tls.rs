@@ -43,11 +43,16 @@ pub struct Ca {
 impl Ca {
     /// A new CA named `name`.
     pub fn new(name: &str) -> Ca {
+        Ca::valid(name, Validity::Year)
+    }
+
+    /// A new CA named `name`, valid as `validity` says.
+    pub fn valid(name: &str, validity: Validity) -> Ca {
         let mut params = CertificateParams::new(Vec::<String>::new()).expect("CA params");
         params.distinguished_name.push(DnType::CommonName, name);
         params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
         params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
-        set_validity(&mut params, Validity::Year);
+        set_validity(&mut params, validity);
         let key = KeyPair::generate().expect("CA key");
         Ca {
             issuer: CertifiedIssuer::self_signed(params, key).expect("CA certificate"),
@@ -96,6 +101,59 @@ pub fn self_signed(names: &[&str], validity: Validity) -> Identity {
     Identity {
         cert_pem: cert.pem(),
         key_pem: key.serialize_pem(),
+    }
+}
+
+/// A self-signed server certificate that is not a CA, whose key also signs
+/// others: what a trust file pinning one service holds, and what an attacker
+/// holding its key could make.
+pub struct Pinned {
+    issuer: CertifiedIssuer<'static, KeyPair>,
+}
+
+impl Pinned {
+    /// A self-signed certificate for `names`, with these extended key usages.
+    pub fn new(names: &[&str], usages: Vec<ExtendedKeyUsagePurpose>) -> Pinned {
+        let mut params = leaf_params(names, Validity::Year);
+        params.extended_key_usages = usages;
+        let key = KeyPair::generate().expect("key");
+        Pinned {
+            issuer: CertifiedIssuer::self_signed(params, key).expect("self-signed certificate"),
+        }
+    }
+
+    /// The certificate and its key.
+    pub fn identity(&self) -> Identity {
+        Identity {
+            cert_pem: self.issuer.pem(),
+            key_pem: self.issuer.key().serialize_pem(),
+        }
+    }
+
+    /// A server certificate for `names` that its key signs.
+    pub fn signed(&self, names: &[&str]) -> Identity {
+        let params = leaf_params(names, Validity::Year);
+        let key = KeyPair::generate().expect("key");
+        let cert = params
+            .signed_by(&key, &self.issuer)
+            .expect("signed certificate");
+        Identity {
+            cert_pem: cert.pem(),
+            key_pem: key.serialize_pem(),
+        }
+    }
+
+    /// Another self-signed certificate with the same key and subject (the
+    /// first name), for `names`.
+    pub fn same_key(&self, names: &[&str]) -> Identity {
+        let params = leaf_params(names, Validity::Year);
+        let cert = params
+            .self_signed(self.issuer.key())
+            .expect("self-signed certificate");
+        Identity {
+            cert_pem: cert.pem(),
+            key_pem: self.issuer.key().serialize_pem(),
+        }
     }
 }
 

@@ -12,13 +12,16 @@ use shared::args::format_millis;
 use shared::report::{describe_io, perf_seconds, perfdata_wanted, sanitize};
 use shared::{Deadline, Report};
 use ureq::Agent;
-use ureq::http::header::{HeaderValue, LOCATION};
+use ureq::config::AutoHeaderValue;
+use ureq::http::header::{
+    ACCEPT, AUTHORIZATION, HeaderValue, LOCATION, PROXY_AUTHORIZATION, USER_AGENT,
+};
 use ureq::http::{Response, Uri};
-use ureq::unversioned::transport::{ConnectProxyConnector, Connector, TcpConnector};
+use ureq::unversioned::transport::{Connector, TcpConnector};
 
 use crate::content::{self, Found};
-use crate::net::{Phase, Progress, Resolve, Seen, TlsConnector};
-use crate::request::{Method, is_credential};
+use crate::net::{Phase, Progress, Resolve, Seen, TlsConnector, Tunnel};
+use crate::request::Method;
 use crate::tls::Tls;
 use crate::{Error, Plan, Policy, target};
 
@@ -117,11 +120,24 @@ fn agent(plan: &Plan, tls: Tls, progress: &Arc<Progress>) -> Agent {
         .input_buffer_size(INPUT_BUFFER)
         .output_buffer_size(OUTPUT_BUFFER)
         .build();
+    let tunnel = Tunnel {
+        headers: plan
+            .headers
+            .iter()
+            .filter(|(name, value)| *name == PROXY_AUTHORIZATION && !value.is_empty())
+            .cloned()
+            .collect(),
+        user_agent: !plan
+            .headers
+            .iter()
+            .any(|(name, value)| *name == USER_AGENT && value.is_empty()),
+    };
     let connector =
-        ().chain(ConnectProxyConnector::default())
+        ().chain(tunnel)
             .chain(TcpConnector::default())
             .chain(TlsConnector {
                 tls,
+                proxy_tls: Tls::without_files(plan.proxy_insecure),
                 progress: progress.clone(),
             });
     Agent::with_parts(config, connector, Resolve(progress.clone()))
@@ -144,19 +160,30 @@ fn send(
         Method::Get => agent.get(uri),
         Method::Head => agent.head(uri),
     };
+    // `--header` lines are the user's words to the URL's own origin: any of them
+    // may be a token (X-Auth-Token, ...), so none follows a redirect elsewhere.
+    // An empty value removes the header, ours included, wherever the request goes.
+    let (mut agent_header, mut accept_header) = (true, true);
     for (name, value) in &plan.headers {
-        if same_origin || !is_credential(name) {
+        if value.is_empty() {
+            agent_header &= *name != USER_AGENT;
+            accept_header &= *name != ACCEPT;
+        } else if same_origin && *name != PROXY_AUTHORIZATION {
+            // Proxy-Authorization goes on the CONNECT request only (see `Tunnel`).
             request = request.header(name, value);
         }
     }
     if let (Some(value), true) = (authorization, same_origin) {
-        request = request.header(ureq::http::header::AUTHORIZATION, value);
+        request = request.header(AUTHORIZATION, value);
     }
-    request
-        .config()
-        .timeout_global(Some(remaining))
-        .build()
-        .call()
+    let mut config = request.config().timeout_global(Some(remaining));
+    if !agent_header {
+        config = config.user_agent(AutoHeaderValue::None);
+    }
+    if !accept_header {
+        config = config.accept(AutoHeaderValue::None);
+    }
+    config.build().call()
 }
 
 /// Judges the final response.
@@ -341,6 +368,18 @@ fn failure(
     } else {
         subject.to_owned()
     };
+    // A TLS failure with the proxy is the proxy's, whatever the URL.
+    let (tls_subject, host) = match &phase {
+        Phase::ProxyHandshake(address) => (
+            format!("{subject} cannot go through the proxy {address}:"),
+            address
+                .rsplit_once(':')
+                .map_or(address.as_str(), |(host, _)| host)
+                .trim_start_matches('[')
+                .trim_end_matches(']'),
+        ),
+        _ => (tls_subject, host),
+    };
     let io = match error {
         ureq::Error::Timeout(_) => return deadline.timed_out(subject, &phase.activity()),
         ureq::Error::Rustls(e) => {
@@ -368,10 +407,7 @@ fn failure(
             );
         }
         ureq::Error::ConnectProxyFailed(why) => {
-            return format!(
-                "{subject} cannot go through the proxy: {}",
-                sanitize(&why, 200)
-            );
+            return format!("{subject} cannot go through the proxy: {why}");
         }
         ureq::Error::Tls(why) => return format!("{tls_subject} TLS: {why}"),
         other => return format!("{subject} failed: {}", sanitize(&other.to_string(), 200)),
@@ -394,10 +430,10 @@ fn failure(
                 describe_io(&io)
             )
         }
-        Phase::Handshake(address) if closed => {
+        Phase::Handshake(address) | Phase::ProxyHandshake(address) if closed => {
             format!("{tls_subject} TLS: {address} closed the connection during the handshake")
         }
-        Phase::Handshake(address) => format!(
+        Phase::Handshake(address) | Phase::ProxyHandshake(address) => format!(
             "{tls_subject} TLS: the handshake with {address} failed: {}",
             describe_io(&io)
         ),

@@ -45,7 +45,7 @@ pub mod parsers {
 #[derive(FromArgs, Debug)]
 #[argh(
     example = "{command_name} --url http://127.0.0.1:8080/health\n{command_name} --url https://[::1]:8443/ -k --http-code 200-399 --timeout 5\n{command_name} --url https://example.net/ --cert-min-days 14 --expect-content 'Welcome'\n{command_name} --url https://[::1]:8443/admin --check-secure --ca-cert-file etc/ca.crt",
-    note = "Options also take the form --option=value. A host name that does not resolve is CRITICAL. Proxy variables in the environment (http_proxy, ...) are ignored; use --proxy. Basic credentials and --header Authorization/Cookie/Host only go to the URL's own scheme, host and port, not to redirect targets elsewhere. The password never appears in output.",
+    note = "Options also take the form --option=value. A host name that does not resolve is CRITICAL. Proxy variables in the environment (http_proxy, ...) are ignored; use --proxy. Basic credentials and --header lines only go to the URL's own scheme, host and port, not to redirect targets elsewhere; --header 'Name:' (empty) removes a header, User-Agent included. The password never appears in output.",
     error_code(0, "OK: the URL answered as expected"),
     error_code(1, "WARNING: the certificate expires within --cert-min-days"),
     error_code(
@@ -82,11 +82,11 @@ pub struct Args {
     #[argh(option, arg_name = "n", from_str_fn(parse_max_redirects))]
     pub max_redirects: Option<u32>,
 
-    /// do not verify the server certificate (what the SlapOS scripts did)
+    /// do not verify the certificate of the URL's servers (what the SlapOS scripts did); an https:// --proxy is still verified
     #[argh(switch, short = 'k')]
     pub insecure: bool,
 
-    /// verify the server against the certificates of this PEM file instead of the built-in Mozilla roots
+    /// verify the URL's servers against this PEM file instead of the built-in Mozilla roots: its CAs valid now vouch for what they sign, and any of its certificates is trusted as itself (name, dates and key usage checked)
     #[argh(option, arg_name = "file")]
     pub ca_cert_file: Option<String>,
 
@@ -98,7 +98,7 @@ pub struct Args {
     #[argh(option, arg_name = "file")]
     pub key_file: Option<String>,
 
-    /// WARNING when the server certificate expires within this many days (0 to 36500), CRITICAL once it has expired (https only)
+    /// WARNING when the URL's certificate (never the proxy's) expires within this many days (0 to 36500), CRITICAL once it has expired (https only)
     #[argh(option, arg_name = "days", from_str_fn(parse_cert_min_days))]
     pub cert_min_days: Option<u32>,
 
@@ -134,13 +134,17 @@ pub struct Args {
     #[argh(option, from_str_fn(request::parse_method), default = "Method::Get")]
     pub method: Method,
 
-    /// an extra request header 'Name: value'; repeatable
+    /// an extra request header 'Name: value', sent to the URL's own origin only; 'Name:' removes it (User-Agent, Accept); repeatable
     #[argh(option, arg_name = "line")]
     pub header: Vec<String>,
 
     /// send the request through this HTTP proxy (http://host:port, CONNECT) (default: none, whatever the environment says)
     #[argh(option)]
     pub proxy: Option<String>,
+
+    /// do not verify the certificate of an https:// --proxy (-k is for the URL only)
+    #[argh(switch)]
+    pub proxy_insecure: bool,
 
     /// print nothing on success
     #[argh(switch, short = 'q')]
@@ -209,6 +213,8 @@ pub struct Plan {
     pub expect: Option<Vec<u8>>,
     /// `--proxy`.
     pub proxy: Option<ureq::Proxy>,
+    /// `--proxy-insecure`.
+    pub proxy_insecure: bool,
 }
 
 /// What the check found wrong.
@@ -308,6 +314,15 @@ impl Promise for Args {
             None => None,
         };
         let headers = request::parse_headers(&self.header)?;
+        let proxy_authorization = ureq::http::header::PROXY_AUTHORIZATION;
+        if self.proxy.is_none() && headers.iter().any(|(name, _)| *name == proxy_authorization) {
+            return Err(Usage::new(
+                "--header 'Proxy-Authorization: ...' needs --proxy (it goes on the CONNECT request only)",
+            ));
+        }
+        if self.proxy_insecure && self.proxy.is_none() {
+            return Err(Usage::new("--proxy-insecure needs --proxy"));
+        }
         let authorization = ureq::http::header::AUTHORIZATION;
         if auth.is_some() && headers.iter().any(|(name, _)| *name == authorization) {
             return Err(Usage::new(
@@ -329,6 +344,7 @@ impl Promise for Args {
                 .map(|f| FileArg::new("--timeout-file", &f)),
             expect,
             proxy: self.proxy.as_deref().map(proxy).transpose()?,
+            proxy_insecure: self.proxy_insecure,
         })
     }
 
@@ -449,6 +465,10 @@ fn proxy(text: &str) -> Result<ureq::Proxy, Usage> {
         return Err(Usage::new(format!(
             "--proxy {shown} has no scheme (http:// or https://)"
         )));
+    }
+    if let Some(authority) = text.parse::<Uri>().ok().as_ref().and_then(Uri::authority) {
+        target::check_port(authority.as_str())
+            .map_err(|why| Usage::new(format!("--proxy {shown}: {why}")))?;
     }
     let proxy = ureq::Proxy::new(text)
         .map_err(|_| Usage::new(format!("--proxy {shown} is not a valid proxy URL")))?;

@@ -3,13 +3,16 @@
 
 use std::fmt;
 
+use base64::Engine;
+use base64::prelude::BASE64_STANDARD;
 use shared::Usage;
 use ureq::http::header::{self, HeaderName, HeaderValue};
 
-/// The longest `--header` line we accept, and the most header bytes in all:
-/// the request must fit ureq's output buffer (see [`crate::check`]).
+/// The longest `--header` line we accept: ureq writes the request line by line
+/// into its output buffer (see [`crate::check`]), which must hold the longest.
 pub const MAX_HEADER_LINE: usize = 4 * 1024;
-/// The most bytes of `--header` lines in all.
+/// The most bytes of `--header` lines in all: a sane bound on what we send, far
+/// below what servers take (8 to 16 KiB of request headers).
 pub const MAX_HEADER_BYTES: usize = 8 * 1024;
 
 /// The most bytes of user name and password together: the Authorization line
@@ -52,7 +55,10 @@ pub fn parse_method(value: &str) -> Result<Method, String> {
 }
 
 /// Parses the `--header` lines: `Name: value` each, no CR or LF anywhere, no
-/// body framing headers (we send no body), at most one Host.
+/// body framing headers (we send no body), at most one Host. An empty value
+/// (`Name:`) means the header is not sent at all, a default one included (as
+/// curl and Kubernetes probes read it); Host cannot be removed (HTTP/1.1
+/// requires it).
 ///
 /// # Errors
 /// A usage error naming the line and what is wrong with it.
@@ -88,19 +94,12 @@ pub fn parse_headers(lines: &[String]) -> Result<Vec<(HeaderName, HeaderValue)>,
         }
         let value = HeaderValue::from_str(value.trim_matches([' ', '\t']))
             .map_err(|_| bad("holds control characters"))?;
+        if name == header::HOST && value.is_empty() {
+            return Err(bad("cannot remove Host: HTTP/1.1 requires it"));
+        }
         headers.push((name, value));
     }
     Ok(headers)
-}
-
-/// Headers that only go to the origin of the URL, not to redirect targets
-/// elsewhere (as curl and browsers do).
-#[must_use]
-pub fn is_credential(name: &HeaderName) -> bool {
-    *name == header::AUTHORIZATION
-        || *name == header::PROXY_AUTHORIZATION
-        || *name == header::COOKIE
-        || *name == header::HOST
 }
 
 /// Refuses control characters in a user name or password, as RFC 7617 does:
@@ -131,30 +130,11 @@ pub fn basic_auth(username: &[u8], password: &[u8]) -> Result<HeaderValue, Strin
     credentials.extend_from_slice(username);
     credentials.push(b':');
     credentials.extend_from_slice(password);
-    let mut value = HeaderValue::from_str(&format!("Basic {}", base64(&credentials)))
+    let encoded = BASE64_STANDARD.encode(&credentials);
+    let mut value = HeaderValue::from_str(&format!("Basic {encoded}"))
         .unwrap_or_else(|_| HeaderValue::from_static("Basic"));
     value.set_sensitive(true);
     Ok(value)
-}
-
-/// Standard base64 with padding (RFC 4648 §4).
-fn base64(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for group in bytes.chunks(3) {
-        let n = group
-            .iter()
-            .enumerate()
-            .fold(0u32, |n, (i, &b)| n | u32::from(b) << (16 - 8 * i));
-        for i in 0..4 {
-            if i <= group.len() {
-                out.push(char::from(ALPHABET[(n >> (18 - 6 * i) & 63) as usize]));
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
 }
 
 #[cfg(test)]
@@ -162,19 +142,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn base64_matches_rfc_4648_vectors() {
-        for (plain, encoded) in [
-            ("", ""),
-            ("f", "Zg=="),
-            ("fo", "Zm8="),
-            ("foo", "Zm9v"),
-            ("foob", "Zm9vYg=="),
-            ("fooba", "Zm9vYmE="),
-            ("foobar", "Zm9vYmFy"),
-        ] {
-            assert_eq!(base64(plain.as_bytes()), encoded);
-        }
-        assert_eq!(base64(&[0xff, 0xfe, 0xfd]), "//79");
+    fn basic_credentials_are_base64() {
         assert_eq!(
             basic_auth(b"Aladdin", b"open sesame")
                 .unwrap()
@@ -195,6 +163,8 @@ mod tests {
             .map(|(n, v)| format!("{n}={}", v.to_str().unwrap()))
             .collect();
         assert_eq!(shown, ["x-a=1", "x-b=two words", "host=h"]);
+        let removed = parse_headers(&["User-Agent:".into(), "Accept:  ".into()]).unwrap();
+        assert!(removed.iter().all(|(_, v)| v.is_empty()));
         for (line, why) in [
             ("X: a\r\nY: b", "--header 'X: a Y: b' holds a CR or LF"),
             ("X: a\nb", "--header 'X: a b' holds a CR or LF"),
@@ -208,6 +178,10 @@ mod tests {
                 "--header 'A B: v' does not start with a valid header name",
             ),
             ("X: a\x01", "--header 'X: a' holds control characters"),
+            (
+                "Host:",
+                "--header 'Host:' cannot remove Host: HTTP/1.1 requires it",
+            ),
             (
                 "Content-Length: 0",
                 "--header 'Content-Length: 0' cannot be set: the request has no body",

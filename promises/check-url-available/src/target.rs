@@ -58,7 +58,35 @@ pub fn parse_url(text: &str) -> Result<Uri, Usage> {
     if authority.port_u16() == Some(0) {
         return Err(Usage::new(format!("--url {shown}: port 0 is not a port")));
     }
+    check_port(authority.as_str()).map_err(|why| Usage::new(format!("--url {shown}: {why}")))?;
     Ok(uri)
+}
+
+/// Refuses a port that is not 1 to 65535 in plain digits: the URL parser takes
+/// `:70000`, `:-1` or `:8080x` as no port at all (so the scheme's default, another
+/// service) and `:+81` as 81. An empty port (`host:`) is the default, as RFC 3986
+/// allows.
+///
+/// # Errors
+/// Why, naming the port.
+pub fn check_port(authority: &str) -> Result<(), String> {
+    let host_end = authority.rfind(']').map_or(0, |i| i + 1);
+    let Some((_, text)) = authority[host_end..].rsplit_once(':') else {
+        return Ok(());
+    };
+    let valid = text.is_empty()
+        || (text.bytes().all(|b| b.is_ascii_digit())
+            && text
+                .parse::<u32>()
+                .is_ok_and(|port| (1..=65_535).contains(&port)));
+    if valid {
+        Ok(())
+    } else {
+        Err(format!(
+            "port '{}' is not a port number from 1 to 65535",
+            shared::report::sanitize(text, 20)
+        ))
+    }
 }
 
 /// `host:port` of `uri`, with the scheme's default port filled in.
@@ -147,7 +175,10 @@ pub fn resolve(base: &Uri, location: &[u8]) -> Result<Uri, String> {
         _ => return Err(format!("an unsupported Location '{shown}'")),
     }
     match uri.authority() {
-        Some(a) if !a.as_str().contains('@') && usable_host(&uri) => Ok(uri),
+        Some(a) if !a.as_str().contains('@') && usable_host(&uri) => {
+            check_port(a.as_str()).map_err(|why| format!("a Location whose {why} '{shown}'"))?;
+            Ok(uri)
+        }
         _ => Err(format!("a Location without a usable host '{shown}'")),
     }
 }
@@ -264,6 +295,35 @@ mod tests {
         ] {
             assert_eq!(parse_url(bad).unwrap_err().0, message, "{bad:?}");
         }
+    }
+
+    #[test]
+    fn ports_are_digits_from_1_to_65535() {
+        for good in ["h", "h:1", "h:65535", "[::1]:8080", "[::1]", "h:", "h:0080"] {
+            assert_eq!(check_port(good), Ok(()), "{good}");
+        }
+        for (bad, port) in [
+            ("h:70000", "70000"),
+            ("h:65536", "65536"),
+            ("h:-1", "-1"),
+            ("h:8080x", "8080x"),
+            ("[::1]:70000", "70000"),
+            ("h:+81", "+81"),
+            ("h:99999999999", "99999999999"),
+        ] {
+            assert_eq!(
+                check_port(bad).unwrap_err(),
+                format!("port '{port}' is not a port number from 1 to 65535")
+            );
+        }
+        assert_eq!(
+            parse_url("http://127.0.0.1:70000/").unwrap_err().0,
+            "--url http://127.0.0.1:70000/: port '70000' is not a port number from 1 to 65535"
+        );
+        assert_eq!(
+            resolve(&uri("http://h/"), b"http://h:99999/").unwrap_err(),
+            "a Location whose port '99999' is not a port number from 1 to 65535 'http://h:99999/'"
+        );
     }
 
     #[test]

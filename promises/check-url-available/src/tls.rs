@@ -15,11 +15,12 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::client::{WebPkiServerVerifier, verify_server_name};
-use rustls::crypto::WebPkiSupportedAlgorithms;
+use rustls::client::{ResolvesClientCert, WebPkiServerVerifier, verify_server_name};
+use rustls::crypto::{WebPkiSupportedAlgorithms, verify_tls12_signature, verify_tls13_signature};
 use rustls::pki_types::pem::{self, PemObject};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 use rustls::server::ParsedCertificate;
+use rustls::sign::CertifiedKey;
 use rustls::{AlertDescription, CertificateError, ClientConfig, DigitallySignedStruct};
 use rustls::{Error as TlsError, RootCertStore, SignatureScheme};
 use shared::args::{display_arg, os_arg};
@@ -157,6 +158,15 @@ impl Tls {
         Ok(tls)
     }
 
+    /// Verification against the built-in roots, or none: an https:// proxy's.
+    #[must_use]
+    pub fn without_files(insecure: bool) -> Tls {
+        Tls {
+            config: OnceLock::new(),
+            insecure,
+        }
+    }
+
     /// The configuration for a connection.
     ///
     /// # Errors
@@ -174,8 +184,26 @@ impl Tls {
 
 type ClientIdentity = (Vec<CertificateDer<'static>>, PrivateKeyDer<'static>);
 
-/// The trust anchors of `--ca-cert-file`, and its certificates as they are.
-type CaRoots = (RootCertStore, Vec<CertificateDer<'static>>);
+/// What `--ca-cert-file` holds, sorted by what each certificate may vouch for.
+#[derive(Debug)]
+struct CaRoots {
+    /// The CAs (basicConstraints CA, and keyCertSign where keyUsage is
+    /// present) valid now: they vouch for the servers they sign.
+    anchors: RootCertStore,
+    /// Every certificate of the file: each is trusted as itself.
+    listed: Vec<CertificateDer<'static>>,
+    /// The CAs that are not valid now: they vouch for nothing, but a refusal
+    /// says so.
+    lapsed: Vec<Lapsed>,
+}
+
+/// A CA of the file outside its validity period.
+#[derive(Debug)]
+struct Lapsed {
+    subject: Vec<u8>,
+    not_before: i64,
+    not_after: i64,
+}
 
 fn build(
     insecure: bool,
@@ -186,33 +214,117 @@ fn build(
     let algorithms = provider.signature_verification_algorithms;
     let builder = ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()?;
-    let builder = match (insecure, roots) {
-        (true, _) => builder
+    let builder = if insecure {
+        builder
             .dangerous()
-            .with_custom_certificate_verifier(Arc::new(AcceptAny(algorithms))),
-        (false, Some((store, listed))) => {
-            let webpki = WebPkiServerVerifier::builder_with_provider(Arc::new(store), provider)
+            .with_custom_certificate_verifier(Arc::new(AcceptAny(algorithms)))
+    } else {
+        let roots = roots.unwrap_or_else(|| {
+            CaRoots::new(RootCertStore {
+                roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+            })
+        });
+        // No anchor at all (a file of expired CAs, of pinned certificates): only
+        // the listed certificates themselves can pass.
+        let webpki = if roots.anchors.is_empty() {
+            None
+        } else {
+            Some(
+                WebPkiServerVerifier::builder_with_provider(
+                    Arc::new(roots.anchors),
+                    provider.clone(),
+                )
                 .build()
-                .map_err(|e| TlsError::General(e.to_string()))?;
-            builder
-                .dangerous()
-                .with_custom_certificate_verifier(Arc::new(CaFile { webpki, listed }))
-        }
-        (false, None) => builder.with_root_certificates(RootCertStore {
-            roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
-        }),
+                .map_err(|e| TlsError::General(e.to_string()))?,
+            )
+        };
+        builder
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(Verify {
+                webpki,
+                listed: roots.listed,
+                lapsed: roots.lapsed,
+                algorithms,
+            }))
     };
-    match client {
-        Some((chain, key)) => builder.with_client_auth_cert(chain, key),
-        None => Ok(builder.with_no_client_auth()),
+    let Some((chain, key)) = client else {
+        return Ok(builder.with_no_client_auth());
+    };
+    // The client certificate is the server's to judge (a version 1 certificate,
+    // which webpki refuses to parse, included): we only check that the key is
+    // the certificate's, where rustls can tell the key's public half.
+    let key = provider.key_provider.load_private_key(key)?;
+    let listed = chain
+        .first()
+        .and_then(|cert| shared::x509::public_key_info(cert))
+        .ok_or(TlsError::InvalidCertificate(CertificateError::BadEncoding))?;
+    if key
+        .public_key()
+        .is_some_and(|public| public.as_ref() != listed)
+    {
+        return Err(TlsError::InconsistentKeys(
+            rustls::InconsistentKeys::KeyMismatch,
+        ));
+    }
+    let identity = Arc::new(CertifiedKey::new(chain, key));
+    Ok(builder.with_client_cert_resolver(Arc::new(Present(identity))))
+}
+
+/// Presents the client certificate whatever the server hints.
+#[derive(Debug)]
+struct Present(Arc<CertifiedKey>);
+
+impl CaRoots {
+    fn new(anchors: RootCertStore) -> CaRoots {
+        CaRoots {
+            anchors,
+            listed: Vec::new(),
+            lapsed: Vec::new(),
+        }
+    }
+}
+
+impl ResolvesClientCert for Present {
+    fn resolve(
+        &self,
+        _root_hint_subjects: &[&[u8]],
+        _sigschemes: &[SignatureScheme],
+    ) -> Option<Arc<CertifiedKey>> {
+        Some(self.0.clone())
+    }
+
+    fn has_certs(&self) -> bool {
+        true
     }
 }
 
 fn load_roots(file: &FileArg, stage: Stage<'_>) -> Result<CaRoots, String> {
     let listed = load_chain(file, stage)?;
-    let mut store = RootCertStore::empty();
+    let now = unix(UnixTime::now());
+    let mut roots = CaRoots::new(RootCertStore::empty());
     for (i, cert) in listed.iter().enumerate() {
-        store.add(cert.clone()).map_err(|e| {
+        let vouches =
+            shared::x509::is_ca(cert) && shared::x509::may_sign_certificates(cert) != Some(false);
+        if !vouches {
+            continue;
+        }
+        let unreadable = || {
+            file.invalid(format_args!(
+                "holds a CA certificate (number {}) that cannot be read",
+                i + 1
+            ))
+        };
+        let (not_before, not_after) = shared::x509::validity(cert).ok_or_else(unreadable)?;
+        if now < not_before || now > not_after {
+            let subject = shared::x509::subject(cert).ok_or_else(unreadable)?;
+            roots.lapsed.push(Lapsed {
+                subject: subject.to_vec(),
+                not_before,
+                not_after,
+            });
+            continue;
+        }
+        roots.anchors.add(cert.clone()).map_err(|e| {
             file.invalid(format_args!(
                 "holds a certificate (number {}) that cannot be a trust anchor: {}",
                 i + 1,
@@ -220,7 +332,8 @@ fn load_roots(file: &FileArg, stage: Stage<'_>) -> Result<CaRoots, String> {
             ))
         })?;
     }
-    Ok((store, listed))
+    roots.listed = listed;
+    Ok(roots)
 }
 
 fn load_chain(file: &FileArg, stage: Stage<'_>) -> Result<Vec<CertificateDer<'static>>, String> {
@@ -287,6 +400,9 @@ pub fn describe(error: &TlsError, host: &str) -> String {
             CertificateError::InvalidPurpose | CertificateError::InvalidPurposeContext { .. } => {
                 "certificate is not for TLS servers (extended key usage)".into()
             }
+            CertificateError::Other(other) if other.0.downcast_ref::<Refused>().is_some() => {
+                other.to_string()
+            }
             CertificateError::Other(other) => match other.to_string().as_str() {
                 // webpki's words for a certificate marked as a CA, shown as a server's.
                 "CaUsedAsEndEntity" => "certificate is marked as a CA, not as a server's".into(),
@@ -330,49 +446,53 @@ fn unix(time: UnixTime) -> i64 {
     i64::try_from(time.as_secs()).unwrap_or(i64::MAX)
 }
 
-/// `--ca-cert-file`: webpki against the certificates of the file; and a server
-/// certificate that the file holds itself is trusted as it is, as OpenSSL
-/// trusts a self-signed certificate of its store (`openssl req -x509` marks
-/// them as CAs, which webpki refuses as server certificates). Its name and
-/// dates are still checked, and the handshake signatures always are.
+/// Why a server certificate is not trusted, when webpki's own word would
+/// mislead (`bad signature` for an impostor, `marked as a CA` for a
+/// self-signed certificate): the whole message.
 #[derive(Debug)]
-struct CaFile {
-    webpki: Arc<WebPkiServerVerifier>,
-    listed: Vec<CertificateDer<'static>>,
+struct Refused(String);
+
+impl fmt::Display for Refused {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
 }
 
-impl ServerCertVerifier for CaFile {
-    fn verify_server_cert(
-        &self,
+impl std::error::Error for Refused {}
+
+fn refused(text: String) -> TlsError {
+    TlsError::InvalidCertificate(CertificateError::Other(rustls::OtherError(Arc::new(
+        Refused(text),
+    ))))
+}
+
+/// The server's certificate against the anchors (webpki: the built-in roots,
+/// or the CAs of `--ca-cert-file`); and a certificate the file lists is
+/// trusted as itself, byte for byte, as OpenSSL trusts a certificate of its
+/// store: a self-signed one, or a CA's (`openssl req -x509` marks them as CAs,
+/// which webpki refuses as server certificates). Its name, dates and extended
+/// key usage are still checked, and the handshake signatures always are.
+/// A listed certificate that is not a CA vouches for nothing else: not for a
+/// certificate its key signs, nor for one with its subject and key but other
+/// names (curl refuses them too: `invalid CA certificate`).
+#[derive(Debug)]
+struct Verify {
+    webpki: Option<Arc<WebPkiServerVerifier>>,
+    listed: Vec<CertificateDer<'static>>,
+    lapsed: Vec<Lapsed>,
+    algorithms: WebPkiSupportedAlgorithms,
+}
+
+impl Verify {
+    /// A listed certificate, presented as it is.
+    fn as_itself(
         end_entity: &CertificateDer<'_>,
-        intermediates: &[CertificateDer<'_>],
         server_name: &ServerName<'_>,
-        ocsp_response: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, TlsError> {
-        let refused = match self.webpki.verify_server_cert(
-            end_entity,
-            intermediates,
-            server_name,
-            ocsp_response,
-            now,
-        ) {
-            Ok(verified) => return Ok(verified),
-            Err(refused) => refused,
-        };
-        if !self
-            .listed
-            .iter()
-            .any(|c| c.as_ref() == end_entity.as_ref())
-        {
-            return Err(refused);
-        }
         verify_server_name(&ParsedCertificate::try_from(end_entity)?, server_name)?;
         let (not_before, not_after) = shared::x509::validity(end_entity)
             .ok_or(TlsError::InvalidCertificate(CertificateError::BadEncoding))?;
-        let at = |seconds: i64| {
-            UnixTime::since_unix_epoch(Duration::from_secs(u64::try_from(seconds).unwrap_or(0)))
-        };
         let seconds = unix(now);
         if seconds > not_after {
             return Err(TlsError::InvalidCertificate(
@@ -390,7 +510,92 @@ impl ServerCertVerifier for CaFile {
                 },
             ));
         }
+        if shared::x509::allows_server_auth(end_entity) == Some(false) {
+            return Err(TlsError::InvalidCertificate(
+                CertificateError::InvalidPurpose,
+            ));
+        }
         Ok(ServerCertVerified::assertion())
+    }
+
+    /// webpki's refusal, said plainly where it would mislead.
+    fn explain(
+        &self,
+        refusal: TlsError,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+    ) -> TlsError {
+        let TlsError::InvalidCertificate(reason) = &refusal else {
+            return refusal;
+        };
+        let untrusted = match reason {
+            CertificateError::UnknownIssuer | CertificateError::BadSignature => true,
+            CertificateError::Other(other) => other.to_string() == "CaUsedAsEndEntity",
+            _ => false,
+        };
+        if !untrusted {
+            return refusal;
+        }
+        let top = intermediates
+            .last()
+            .map_or(end_entity.as_ref(), |c| c.as_ref());
+        let issuer = shared::x509::issuer(top).unwrap_or_default();
+        if let Some(ca) = self.lapsed.iter().find(|ca| ca.subject == issuer) {
+            let when = if unix(UnixTime::now()) < ca.not_before {
+                format!("is not valid before {}", format_utc(ca.not_before))
+            } else {
+                format!("expired on {}", format_utc(ca.not_after))
+            };
+            return refused(format!(
+                "certificate not trusted (its CA in --ca-cert-file {when})"
+            ));
+        }
+        if intermediates.is_empty() && shared::x509::is_self_issued(end_entity) {
+            return refused("certificate not trusted (self-signed)".to_owned());
+        }
+        if matches!(reason, CertificateError::BadSignature) {
+            return refused(
+                "certificate not trusted (not signed by the key of the issuer it names)".to_owned(),
+            );
+        }
+        refusal
+    }
+}
+
+fn at(seconds: i64) -> UnixTime {
+    UnixTime::since_unix_epoch(Duration::from_secs(u64::try_from(seconds).unwrap_or(0)))
+}
+
+impl ServerCertVerifier for Verify {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, TlsError> {
+        let refusal = match &self.webpki {
+            Some(webpki) => match webpki.verify_server_cert(
+                end_entity,
+                intermediates,
+                server_name,
+                ocsp_response,
+                now,
+            ) {
+                Ok(verified) => return Ok(verified),
+                Err(refusal) => refusal,
+            },
+            None => TlsError::InvalidCertificate(CertificateError::UnknownIssuer),
+        };
+        if self
+            .listed
+            .iter()
+            .any(|c| c.as_ref() == end_entity.as_ref())
+        {
+            return Verify::as_itself(end_entity, server_name, now);
+        }
+        Err(self.explain(refusal, end_entity, intermediates))
     }
 
     fn verify_tls12_signature(
@@ -399,7 +604,7 @@ impl ServerCertVerifier for CaFile {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, TlsError> {
-        self.webpki.verify_tls12_signature(message, cert, dss)
+        verify_tls12_signature(message, cert, dss, &self.algorithms)
     }
 
     fn verify_tls13_signature(
@@ -408,11 +613,11 @@ impl ServerCertVerifier for CaFile {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, TlsError> {
-        self.webpki.verify_tls13_signature(message, cert, dss)
+        verify_tls13_signature(message, cert, dss, &self.algorithms)
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.webpki.supported_verify_schemes()
+        self.algorithms.supported_schemes()
     }
 }
 
