@@ -64,6 +64,22 @@ pub fn arm(timeout: Duration) {
     }
 }
 
+/// Stops the timer (what was prepared stays, for the next [`arm`]).
+pub fn disarm() {
+    let zero = libc::timeval {
+        tv_sec: 0,
+        tv_usec: 0,
+    };
+    let timer = libc::itimerval {
+        it_interval: zero,
+        it_value: zero,
+    };
+    // SAFETY: the structure is fully initialised and outlives the call.
+    unsafe {
+        libc::setitimer(libc::ITIMER_REAL, &raw const timer, ptr::null_mut());
+    }
+}
+
 extern "C" fn on_alarm(_signal: libc::c_int) {
     if !report::claim_line() {
         // The check's own line is being printed: let it finish and exit.
