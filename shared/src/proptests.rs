@@ -155,7 +155,7 @@ proptest! {
         if then_quiet {
             argv.push("-q".into());
         }
-        if baked {
+        if baked && argv.iter().all(|a| crate::baked::bakeable(a)) {
             let body = crate::baked::render(std::ffi::OsStr::new("/b"), &[], &argv).expect("bakeable");
             argv = crate::baked::parse_body(&body).expect("parses");
         }
