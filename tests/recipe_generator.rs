@@ -346,7 +346,7 @@ fn refused_arguments_are_the_binary_s_own_line_and_write_nothing() {
     }
     write(&wrapper, "check-file-exists", &bin_dir, &["--path", "a\nb"]).expect(
         3,
-        "UNKNOWN: argument 2 (a b) holds a newline or NUL, which a wrapper cannot carry verbatim",
+        "UNKNOWN: argument 2 holds a newline or NUL, which a wrapper cannot carry verbatim",
     );
     assert_eq!(fs::read_dir(&dir).unwrap().count(), 1, "only bin/ is there");
 }
