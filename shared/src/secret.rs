@@ -7,12 +7,11 @@
 pub const MASK: &str = "***";
 
 /// `text` with the user information of a URL (`user:password@`) masked:
-/// `http://***@host/`. Text that is not such a URL comes back as it is.
+/// `http://***@host/`. Without a scheme, the authority is taken to start the
+/// text (`user:password@host:3128`, a proxy given without `http://`).
 #[must_use]
 pub fn mask_userinfo(text: &str) -> String {
-    let Some(start) = text.find("://").map(|i| i + 3) else {
-        return text.to_owned();
-    };
+    let start = text.find("://").map_or(0, |i| i + 3);
     let rest = &text[start..];
     let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
     match authority.rfind('@') {
@@ -58,7 +57,8 @@ mod tests {
         assert_eq!(mask_userinfo("http://u:p@h:8/x@y"), "http://***@h:8/x@y");
         assert_eq!(mask_userinfo("https://a@b@[::1]/"), "https://***@[::1]/");
         assert_eq!(mask_userinfo("http://h/?u=a@b"), "http://h/?u=a@b");
-        assert_eq!(mask_userinfo("u:p@h"), "u:p@h");
+        assert_eq!(mask_userinfo("u:p@h:1"), "***@h:1");
+        assert_eq!(mask_userinfo("h/a@b"), "h/a@b");
     }
 
     #[test]
