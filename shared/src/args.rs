@@ -40,10 +40,15 @@ pub fn parse<T: argh::FromArgs>(name: &str, version: &str, argv: Vec<OsString>) 
     let args = normalise::<T>(name, argv).ok_or_else(|| Exit::Info(format!("{name} {version}")))?;
     let refs: Vec<&str> = args.iter().map(String::as_str).collect();
     T::from_args(&[name], &refs).map_err(|early| match early.status {
-        Ok(()) => Exit::Info(early.output),
+        Ok(()) => Exit::Info(early.output.replace(ARGH_HELP_LINE, HELP_LINE)),
         Err(()) => Exit::Usage(Usage(usage_line(&early.output, &args))),
     })
 }
+
+/// argh's line for its help triggers, and ours: `-h` is help too (see
+/// [`normalise`]); `help` still works but is not worth a mention.
+const ARGH_HELP_LINE: &str = "  --help, help      display usage information";
+const HELP_LINE: &str = "  -h, --help        display usage information";
 
 /// The argument for argh: itself, or encoded when it is not UTF-8.
 fn encode(arg: OsString) -> String {
@@ -424,7 +429,10 @@ mod tests {
     #[test]
     fn h_is_help_in_option_position_only() {
         match parse::<Demo>("demo", "1", os(&["-h"])).unwrap_err() {
-            Exit::Info(text) => assert!(text.contains("Usage: demo"), "{text}"),
+            Exit::Info(text) => {
+                assert!(text.contains("Usage: demo"), "{text}");
+                assert!(text.contains(&format!("\n{HELP_LINE}\n")), "{text}");
+            }
             other => panic!("{other:?}"),
         }
         let demo: Demo = parse("demo", "1", os(&["--port", "1", "--path", "-h"])).unwrap();
