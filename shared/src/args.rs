@@ -6,6 +6,7 @@
 //! around argh so every binary (and `recipe-generator`, which validates baked
 //! arguments with the binaries' own definitions) behaves the same.
 
+use std::collections::HashMap;
 use std::ffi::{OsStr, OsString};
 use std::fmt::Write as _;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
@@ -78,6 +79,11 @@ fn split_inline(arg: &OsStr) -> Option<(String, OsString)> {
 /// `--`. `None` when `--version` stands in option position.
 fn normalise<T: argh::FromArgs>(name: &str, argv: Vec<OsString>) -> Option<Vec<String>> {
     let mut out: Vec<String> = Vec::with_capacity(argv.len() + 4);
+    // What an option is depends only on the subcommand it follows, named by
+    // the first words that are not options; asked once per option and place,
+    // so that a million arguments cost a million steps, not their square.
+    let mut words: Vec<String> = Vec::new();
+    let mut kinds: HashMap<(String, usize), Kind> = HashMap::new();
     let mut argv = argv.into_iter();
     while let Some(arg) = argv.next() {
         if arg == "--" {
@@ -86,7 +92,11 @@ fn normalise<T: argh::FromArgs>(name: &str, argv: Vec<OsString>) -> Option<Vec<S
             break;
         }
         if !arg.as_bytes().starts_with(b"-") {
-            out.push(encode(arg));
+            let arg = encode(arg);
+            if words.len() < MAX_SUBCOMMAND_DEPTH {
+                words.push(arg.clone());
+            }
+            out.push(arg);
             continue;
         }
         if arg == "--version" {
@@ -96,7 +106,10 @@ fn normalise<T: argh::FromArgs>(name: &str, argv: Vec<OsString>) -> Option<Vec<S
             Some((option, value)) => (option, Some(value)),
             None => (encode(arg), None),
         };
-        match probe::<T>(name, &out, &option) {
+        let kind = *kinds
+            .entry((option.clone(), words.len()))
+            .or_insert_with(|| probe::<T>(name, &words, &option));
+        match kind {
             Kind::Value => {
                 out.push(option);
                 out.extend(inline.or_else(|| argv.next()).map(encode));
@@ -118,13 +131,17 @@ fn normalise<T: argh::FromArgs>(name: &str, argv: Vec<OsString>) -> Option<Vec<S
     Some(out)
 }
 
-/// What `option` is at the end of `before`, as argh sees it.
+/// How many leading words can name subcommands (recipe-generator has one level).
+const MAX_SUBCOMMAND_DEPTH: usize = 2;
+
+/// What `option` is after the words `before`, as argh sees it.
+#[derive(Debug, Clone, Copy)]
 enum Kind {
     /// An option that takes the next argument as its value.
     Value,
     /// No option of the command there.
     Unknown,
-    /// A switch, a help trigger, or `before` fails on its own.
+    /// A switch, a help trigger, or `before` fails on its own (a stray word).
     Other,
 }
 
