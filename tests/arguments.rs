@@ -3,8 +3,6 @@
 //! host-name rule for every binary.
 #![allow(unsafe_code)]
 
-use std::fs;
-use std::os::unix::fs::symlink;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -12,42 +10,19 @@ use std::time::{Duration, Instant};
 
 use crate::util::http::{Reply, Server, V4};
 use crate::util::tls::{self, Validity};
-use crate::util::{Outcome, SHIPPED, bin, listen, run, run_program, slapgrid_env, temp_dir};
+use crate::util::{
+    Outcome, SHIPPED, bin, generator, listen, run, run_program, slapgrid_env, temp_dir,
+};
 
 fn s(path: &Path) -> String {
     path.display().to_string()
 }
 
-/// A folder of links to the binaries: short enough for the direct form, or
-/// too deep for a `#!` line (the shell form).
-fn bin_dir(dir: &Path, deep: bool) -> PathBuf {
-    let parent = if deep {
-        dir.join("d".repeat(100)).join("e".repeat(40))
-    } else {
-        dir.to_owned()
-    };
-    fs::create_dir_all(&parent).unwrap();
-    let link = parent.join("bin");
-    symlink(bin("check-port-listening").parent().unwrap(), &link).unwrap();
-    link
-}
-
 /// Writes a wrapper of `promise` baking `args`, in the direct or the shell form.
 fn wrapper(dir: &Path, deep: bool, promise: &str, args: &[&str]) -> PathBuf {
     let output = dir.join(if deep { "shell-form" } else { "direct-form" });
-    let bins = bin_dir(&dir.join(if deep { "deep" } else { "short" }), deep);
-    let mut argv = vec![
-        "write".to_owned(),
-        "--output".into(),
-        s(&output),
-        "--promise".into(),
-        promise.into(),
-        "--bin-dir".into(),
-        s(&bins),
-        "--".into(),
-    ];
-    argv.extend(args.iter().map(|a| (*a).to_owned()));
-    let out = run("recipe-generator", &argv);
+    let bins = generator::bin_dir(&dir.join(if deep { "deep" } else { "short" }), deep);
+    let out = generator::write(&output, promise, &bins, &[], args);
     let line = out.line(0);
     let form = if deep {
         "through /bin/sh"
@@ -114,28 +89,12 @@ fn an_option_shaped_password_never_turns_off_tls_verification() {
     }
     // The same password, converted from a plugin part that asks for verification.
     let dir = temp_dir("value-convert");
-    let bins = bin_dir(&dir, false);
-    let promise_dir = dir.join("etc/promise");
-    fs::create_dir_all(&promise_dir).unwrap();
-    let cfg = dir.join("instance.cfg");
-    fs::write(
-        &cfg,
-        format!(
+    let (out, promise_dir) = generator::convert(
+        &dir,
+        &format!(
             "[buildout]\nparts = front\n\n[front]\nrecipe = slapos.cookbook:promise.plugin\nmodule = slapos.promise.plugin.check_url_available\noutput = {}/etc/plugin/check-front.py\nconfig-url = {url}\nconfig-verify = 1\nconfig-username = u\nconfig-password = --pw=-k\n",
             s(&dir)
         ),
-    )
-    .unwrap();
-    let out = run(
-        "recipe-generator",
-        [
-            "convert",
-            &s(&cfg),
-            "--bin-dir",
-            &s(&bins),
-            "--promise-dir",
-            &s(&promise_dir),
-        ],
     );
     assert_eq!(out.code, Some(0), "{out}");
     let converted = promise_dir.join("check-front");

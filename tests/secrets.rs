@@ -3,10 +3,10 @@
 //! wrapper.
 
 use std::fs;
-use std::os::unix::fs::{PermissionsExt, symlink};
-use std::path::{Path, PathBuf};
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
 
-use crate::util::{Outcome, bin, listen, run, run_program, temp_dir};
+use crate::util::{Outcome, generator, listen, run, run_program, temp_dir};
 
 /// The secret every case carries.
 const MARK: &str = "Zq7SECRETmark";
@@ -25,12 +25,6 @@ fn refused_without_the_secret(out: &Outcome, code: i32) -> String {
     );
     assert!(!line.contains("Zq7"), "part of the secret shows\n{out}");
     line
-}
-
-fn short_bin_dir(dir: &Path) -> PathBuf {
-    let link = dir.join("bin");
-    symlink(bin("check-port-listening").parent().unwrap(), &link).unwrap();
-    link
 }
 
 fn url() -> String {
@@ -208,24 +202,17 @@ fn check_url_available_refusals_never_show_the_secret() {
 #[test]
 fn generator_refusals_and_written_wrappers_never_show_the_secret() {
     let dir = temp_dir("secret-generator");
-    let bins = short_bin_dir(&dir);
+    let bins = generator::bin_dir(&dir, false);
     let output = dir.join("check");
     let url = url();
     let write = |mode: &str, args: &[&str]| {
-        let mut argv = vec![
-            "write".to_owned(),
-            "--output".into(),
-            s(&output),
-            "--promise".into(),
-            "check-url-available".into(),
-            "--bin-dir".into(),
-            s(&bins),
-            "--mode".into(),
-            mode.into(),
-            "--".into(),
-        ];
-        argv.extend(args.iter().map(|a| (*a).to_owned()));
-        run("recipe-generator", argv)
+        generator::write(
+            &output,
+            "check-url-available",
+            &bins,
+            &["--mode", mode],
+            args,
+        )
     };
     let newline = format!("{MARK}\nx");
     let line = refused_without_the_secret(
@@ -289,28 +276,12 @@ fn generator_refusals_and_written_wrappers_never_show_the_secret() {
 #[test]
 fn convert_never_shows_credentials_of_a_legacy_url() {
     let dir = temp_dir("secret-convert");
-    let bins = short_bin_dir(&dir);
-    let promise_dir = dir.join("etc/promise");
-    fs::create_dir_all(&promise_dir).unwrap();
-    let cfg = dir.join("instance.cfg");
-    fs::write(
-        &cfg,
-        format!(
-            "[buildout]\nparts = site\n\n[site]\nrecipe = slapos.cookbook:check_url_available\npath = {}/site\nurl = https://admin:{MARK}@127.0.0.1:1/\ndash_path = /bin/dash\ncurl_path = /bin/curl\n",
-            s(&promise_dir)
+    let (out, _) = generator::convert(
+        &dir,
+        &format!(
+            "[buildout]\nparts = site\n\n[site]\nrecipe = slapos.cookbook:check_url_available\npath = {}/etc/promise/site\nurl = https://admin:{MARK}@127.0.0.1:1/\ndash_path = /bin/dash\ncurl_path = /bin/curl\n",
+            s(&dir)
         ),
-    )
-    .unwrap();
-    let out = run(
-        "recipe-generator",
-        [
-            "convert",
-            &s(&cfg),
-            "--bin-dir",
-            &s(&bins),
-            "--promise-dir",
-            &s(&promise_dir),
-        ],
     );
     let line = refused_without_the_secret(&out, 3);
     assert!(
@@ -323,25 +294,9 @@ fn convert_never_shows_credentials_of_a_legacy_url() {
 fn an_up_to_date_wrapper_owned_by_another_user_is_replaced_not_trusted() {
     use std::os::unix::fs::MetadataExt;
     let dir = temp_dir("secret-owner");
-    let bins = short_bin_dir(&dir);
+    let bins = generator::bin_dir(&dir, false);
     let output = dir.join("check");
-    let write = || {
-        run(
-            "recipe-generator",
-            [
-                "write",
-                "--output",
-                &s(&output),
-                "--promise",
-                "check-file-exists",
-                "--bin-dir",
-                &s(&bins),
-                "--",
-                "--path",
-                "/",
-            ],
-        )
-    };
+    let write = || generator::write(&output, "check-file-exists", &bins, &[], &["--path", "/"]);
     assert!(write().line(0).starts_with("written: "));
     let ours = fs::metadata(&output).unwrap().uid();
     assert!(write().line(0).starts_with("unchanged: "));
