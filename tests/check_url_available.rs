@@ -1282,7 +1282,7 @@ fn bad_usage_is_unknown() {
         ),
         (
             vec!["--url", "http://bob:hunter2@127.0.0.1/"],
-            "--url http://bob:hunter2@127.0.0.1/ holds credentials: use --username with --password or --password-file",
+            "--url http://***@127.0.0.1/ holds credentials: use --username with --password or --password-file",
         ),
         (
             vec!["--url", url, "-k", "--ca-cert-file", "/ca"],

@@ -566,11 +566,6 @@ fn malformed_forms_of_text_options_are_refused() {
         ),
         (
             "check-url-available",
-            [&url[..], &["--username", "", "--password", "p"]].concat(),
-            "--username is empty",
-        ),
-        (
-            "check-url-available",
             [&url[..], &["--proxy", "nan"]].concat(),
             "--proxy nan has no scheme (http:// or https://)",
         ),

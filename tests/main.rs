@@ -25,5 +25,9 @@ mod recipe_generator;
 mod dist;
 // The release tarball and SHA256SUMS next to dist/bin; --version of every binary.
 mod release;
+// Arguments are data: values never read as options, -h, the deadline whatever the parent did, hosts.
+mod arguments;
+// Secrets never reach a line: every refusal path with a marker secret.
+mod secrets;
 // examples/: SlapOS, Docker, Kubernetes and Nagios, run against our loopback services.
 mod examples;

@@ -50,6 +50,7 @@ pub fn write(options: Write, say: &mut dyn FnMut(&str)) -> Result<(), Usage> {
     wrapper::check_executable(option, &binary)?;
     let args: Vec<OsString> = options.args.iter().map(|a| os_arg(a)).collect();
     let wrapper = Wrapper::new(promise, binary, args)?;
+    wrapper.check_mode(options.mode)?;
     let ready = render(
         wrapper,
         PathBuf::from(os_arg(&options.output)),
@@ -144,6 +145,7 @@ pub fn convert(options: Convert, say: &mut dyn FnMut(&str)) -> Result<(), Usage>
         let binary = bin_dir.join(promise.name);
         wrapper::check_executable("--bin-dir", &binary)?;
         let wrapper = Wrapper::new(promise, binary, mapped.args).map_err(in_part)?;
+        wrapper.check_mode(options.mode).map_err(in_part)?;
         let about = format!("[{name}] {}", promise.name);
         let one = render(wrapper, mapped.output, &shell, about, &mapped.notes)?;
         install::check_target(&one.output).map_err(in_part)?;

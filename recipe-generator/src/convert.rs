@@ -373,6 +373,7 @@ impl Reader<'_, '_> {
             }
         }
         if let Some(url) = self.config("url")? {
+            let url = shared::secret::mask_userinfo(&url);
             args.extend(["--hint".into(), format!("content available at {url}")]);
         }
         Ok(args)

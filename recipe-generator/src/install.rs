@@ -4,11 +4,14 @@
 //! written: the content goes to a temporary file in the same folder, which is
 //! synced and renamed over the old one. A wrapper whose content and mode are
 //! already right is left untouched, mtime included, so running the generator
-//! again changes nothing (buildout's own recipes behave the same).
+//! again changes nothing (buildout's own recipes behave the same). Only a
+//! wrapper the running user owns is trusted so: in a shared or sticky folder,
+//! one with the right content but another owner is replaced (or, where the
+//! folder forbids it, the write fails), never left in place.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use shared::Usage;
@@ -79,13 +82,14 @@ pub fn check_target(path: &Path) -> Result<(), Usage> {
     }
 }
 
-/// Whether `path` already holds `content` with `mode`.
+/// Whether `path` already holds `content` with `mode`, owned by the running user.
 #[must_use]
 pub fn is_current(path: &Path, content: &[u8], mode: u32) -> bool {
     let Ok(metadata) = path.symlink_metadata() else {
         return false;
     };
     if !metadata.is_file()
+        || effective_uid() != Some(metadata.uid())
         || metadata.permissions().mode() & 0o7777 != mode
         || metadata.len() != content.len() as u64
     {
@@ -127,6 +131,14 @@ pub fn install(path: &Path, content: &[u8], mode: u32) -> Result<Outcome, Usage>
     // The rename is durable once the folder is synced; a failure here loses nothing.
     let _ = File::open(folder_of(path)).and_then(|f| f.sync_all());
     Ok(Outcome::Written)
+}
+
+/// The running user, from `/proc/self/status` (std has no `geteuid`, and this
+/// crate has no unsafe code). `None` without `/proc`: then no file is trusted.
+fn effective_uid() -> Option<u32> {
+    let status = fs::read_to_string("/proc/self/status").ok()?;
+    let ids = status.lines().find_map(|l| l.strip_prefix("Uid:"))?;
+    ids.split_whitespace().nth(1)?.parse().ok()
 }
 
 /// A new file next to `path`, invisible to slapgrid (a dot file without the
@@ -197,6 +209,11 @@ mod tests {
             fs::read_dir(&dir).unwrap().count(),
             1,
             "a temporary file was left"
+        );
+        assert_eq!(
+            effective_uid(),
+            Some(fs::metadata(&path).unwrap().uid()),
+            "the running user owns what it wrote"
         );
         let error = install(&dir.join("no/w"), b"x", 0o700).unwrap_err();
         assert!(error.0.ends_with("no does not exist"), "{error}");

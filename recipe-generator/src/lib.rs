@@ -13,6 +13,8 @@ pub mod cli;
 pub mod commands;
 pub mod convert;
 pub mod install;
+#[cfg(test)]
+mod proptests;
 pub mod registry;
 pub mod wrapper;
 

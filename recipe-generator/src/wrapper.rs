@@ -53,11 +53,11 @@ impl Wrapper {
         binary: PathBuf,
         args: Vec<OsString>,
     ) -> Result<Wrapper, Usage> {
+        // Named by its place only: the argument may be a password.
         if let Some(i) = args.iter().position(|a| !baked::bakeable(a)) {
             return Err(Usage::new(format!(
-                "argument {} ({}) holds a newline or NUL, which a wrapper cannot carry verbatim",
-                i + 1,
-                shared::report::sanitize(&args[i].to_string_lossy(), 60)
+                "argument {} holds a newline or NUL, which a wrapper cannot carry verbatim",
+                i + 1
             )));
         }
         promise.validate(&args)?;
@@ -66,6 +66,25 @@ impl Wrapper {
             binary,
             args,
         })
+    }
+
+    /// Refuses to bake a secret into a wrapper that group or others can read.
+    ///
+    /// # Errors
+    /// The line naming the secret's option and what to use instead.
+    pub fn check_mode(&self, mode: u32) -> Result<(), Usage> {
+        if mode & 0o044 == 0 {
+            return Ok(());
+        }
+        let instead = match baked_secret(&self.args) {
+            None => return Ok(()),
+            Some("--password") => "give it with --password-file instead, or use --mode 700",
+            Some(_) => "use --username with --password-file instead, or --mode 700",
+        };
+        let option = baked_secret(&self.args).unwrap_or_default();
+        Err(Usage::new(format!(
+            "--mode {mode:o} lets group or others read the wrapper, and it would bake a secret ({option}): {instead}"
+        )))
     }
 
     /// The form this wrapper takes.
@@ -112,6 +131,35 @@ impl Wrapper {
         };
         (body, form)
     }
+}
+
+/// The option through which `args` carry a secret: `--password`, a
+/// credential `--header` (`Authorization`, `Proxy-Authorization`, `Cookie`), a
+/// `--proxy` with user information. Looked for everywhere, values included:
+/// an argument that only looks like one costs a stricter mode, never a leak.
+#[must_use]
+pub fn baked_secret(args: &[OsString]) -> Option<&'static str> {
+    let text: Vec<std::borrow::Cow<'_, str>> = args.iter().map(|a| a.to_string_lossy()).collect();
+    text.iter().enumerate().find_map(|(i, arg)| {
+        let next = text.get(i + 1).map_or("", |n| n.as_ref());
+        let value = |option: &str| {
+            arg.strip_prefix(option)
+                .and_then(|rest| rest.strip_prefix('='))
+                .or((arg == option).then_some(next))
+        };
+        if value("--password").is_some() {
+            Some("--password")
+        } else if value("--header").is_some_and(|h| {
+            h.split_once(':')
+                .is_some_and(|(name, _)| shared::secret::is_credential_header(name))
+        }) {
+            Some("--header")
+        } else if value("--proxy").is_some_and(|p| shared::secret::mask_userinfo(p) != p) {
+            Some("--proxy")
+        } else {
+            None
+        }
+    })
 }
 
 fn shell_script(
@@ -198,6 +246,33 @@ pub fn check_shell(shell: &Path) -> Result<(), Usage> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn secrets_are_found_in_both_forms() {
+        let os = |args: &[&str]| args.iter().map(OsString::from).collect::<Vec<_>>();
+        assert_eq!(
+            baked_secret(&os(&["--url", "http://h/", "--password", "x"])),
+            Some("--password")
+        );
+        assert_eq!(baked_secret(&os(&["--password=x"])), Some("--password"));
+        assert_eq!(
+            baked_secret(&os(&["--header", "cookie: a=b"])),
+            Some("--header")
+        );
+        assert_eq!(
+            baked_secret(&os(&["--header=Authorization: Bearer t"])),
+            Some("--header")
+        );
+        assert_eq!(
+            baked_secret(&os(&["--proxy", "http://u:p@[::1]:3128"])),
+            Some("--proxy")
+        );
+        assert_eq!(
+            baked_secret(&os(&["--header", "X-A: b", "--proxy", "http://[::1]:1"])),
+            None
+        );
+        assert_eq!(baked_secret(&os(&["--password-file", "/p"])), None);
+    }
 
     #[test]
     fn quoting_keeps_every_byte_inert() {

@@ -30,6 +30,8 @@ pub fn prepare(message: &str) {
 
 /// Arms the timer: when `timeout` has passed, the prepared line is printed on
 /// stderr and the process exits 2 (unless the check's own line is already out).
+/// SIGALRM is unblocked too: a parent that blocked it would otherwise leave
+/// the check without a deadline (the signal mask is inherited across exec).
 pub fn arm(timeout: Duration) {
     let interval = libc::timeval {
         tv_sec: 0,
@@ -54,6 +56,26 @@ pub fn arm(timeout: Duration) {
         action.sa_sigaction = on_alarm as extern "C" fn(libc::c_int) as libc::sighandler_t;
         libc::sigemptyset(&raw mut action.sa_mask);
         libc::sigaction(libc::SIGALRM, &raw const action, ptr::null_mut());
+        let mut alarm_only: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&raw mut alarm_only);
+        libc::sigaddset(&raw mut alarm_only, libc::SIGALRM);
+        libc::pthread_sigmask(libc::SIG_UNBLOCK, &raw const alarm_only, ptr::null_mut());
+        libc::setitimer(libc::ITIMER_REAL, &raw const timer, ptr::null_mut());
+    }
+}
+
+/// Stops the timer (what was prepared stays, for the next [`arm`]).
+pub fn disarm() {
+    let zero = libc::timeval {
+        tv_sec: 0,
+        tv_usec: 0,
+    };
+    let timer = libc::itimerval {
+        it_interval: zero,
+        it_value: zero,
+    };
+    // SAFETY: the structure is fully initialised and outlives the call.
+    unsafe {
         libc::setitimer(libc::ITIMER_REAL, &raw const timer, ptr::null_mut());
     }
 }

@@ -6,6 +6,7 @@
 //! around argh so every binary (and `recipe-generator`, which validates baked
 //! arguments with the binaries' own definitions) behaves the same.
 
+use std::collections::HashMap;
 use std::ffi::{OsStr, OsString};
 use std::fmt::Write as _;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
@@ -28,43 +29,140 @@ const RAW_MARK: char = '\0';
 
 /// Parses `argv` (without the program name) into `T`.
 ///
+/// An argument is read as an option only where an option can stand: the one
+/// after an option that takes a value is that value, verbatim, whatever it
+/// looks like (`-k`, `--x=y`, `--`, `--help`, `--version`). `--version`,
+/// `--help` and `-h` count only in option position.
+///
 /// # Errors
 /// [`Exit::Info`] for `--help` and `--version`, [`Exit::Usage`] with one line
 /// saying what is wrong otherwise.
 pub fn parse<T: argh::FromArgs>(name: &str, version: &str, argv: Vec<OsString>) -> Result<T, Exit> {
-    let args = normalise(argv);
-    let options = args.iter().take_while(|arg| *arg != "--");
-    if options.clone().any(|arg| arg == "--version") {
-        return Err(Exit::Info(format!("{name} {version}")));
-    }
+    let args = normalise::<T>(name, argv).ok_or_else(|| Exit::Info(format!("{name} {version}")))?;
     let refs: Vec<&str> = args.iter().map(String::as_str).collect();
     T::from_args(&[name], &refs).map_err(|early| match early.status {
-        Ok(()) => Exit::Info(early.output),
-        Err(()) => Exit::Usage(Usage(one_line(&early.output, &args))),
+        Ok(()) => Exit::Info(early.output.replace(ARGH_HELP_LINE, HELP_LINE)),
+        Err(()) => Exit::Usage(Usage(usage_line(&early.output, &args))),
     })
 }
 
-/// Splits `--opt=value` into `--opt value` (up to a `--`) and encodes arguments
-/// that are not UTF-8 so that argh can carry them.
-fn normalise(argv: Vec<OsString>) -> Vec<String> {
-    let mut out = Vec::with_capacity(argv.len() + 4);
-    let mut options_done = false;
-    for arg in argv {
-        let arg = match arg.into_string() {
-            Ok(arg) => arg,
-            Err(raw) => encode_raw(&raw),
+/// argh's line for its help triggers, and ours: `-h` is help too (see
+/// [`normalise`]); `help` still works but is not worth a mention.
+const ARGH_HELP_LINE: &str = "  --help, help      display usage information";
+const HELP_LINE: &str = "  -h, --help        display usage information";
+
+/// The argument for argh: itself, or encoded when it is not UTF-8.
+fn encode(arg: OsString) -> String {
+    match arg.into_string() {
+        Ok(arg) => arg,
+        Err(raw) => encode_raw(&raw),
+    }
+}
+
+/// `--opt=value` as `--opt` and `value`, on bytes: the value may not be UTF-8.
+fn split_inline(arg: &OsStr) -> Option<(String, OsString)> {
+    let bytes = arg.as_bytes();
+    let equals = bytes.iter().position(|&b| b == b'=')?;
+    let option = std::str::from_utf8(&bytes[..equals])
+        .ok()
+        .filter(|o| is_long(o))?;
+    Some((
+        option.to_owned(),
+        OsStr::from_bytes(&bytes[equals + 1..]).to_owned(),
+    ))
+}
+
+/// Walks `args` as argh will, to rewrite only what stands in option position:
+/// `--opt=value` becomes `--opt value` where `--opt` takes a value, `-h`
+/// becomes `--help` where `-h` is no option of `T`. The argument after an
+/// option that takes a value is copied untouched, and so is everything after
+/// `--`. `None` when `--version` stands in option position.
+fn normalise<T: argh::FromArgs>(name: &str, argv: Vec<OsString>) -> Option<Vec<String>> {
+    let mut out: Vec<String> = Vec::with_capacity(argv.len() + 4);
+    // What an option is depends only on the subcommand it follows, named by
+    // the first words that are not options; asked once per option and place,
+    // so that a million arguments cost a million steps, not their square.
+    let mut words: Vec<String> = Vec::new();
+    let mut kinds: HashMap<(String, usize), Kind> = HashMap::new();
+    let mut argv = argv.into_iter();
+    while let Some(arg) = argv.next() {
+        if arg == "--" {
+            out.push(encode(arg));
+            out.extend(argv.map(encode));
+            break;
+        }
+        if !arg.as_bytes().starts_with(b"-") {
+            let arg = encode(arg);
+            if words.len() < MAX_SUBCOMMAND_DEPTH {
+                words.push(arg.clone());
+            }
+            out.push(arg);
+            continue;
+        }
+        if arg == "--version" {
+            return None;
+        }
+        let (option, inline) = match split_inline(&arg) {
+            Some((option, value)) => (option, Some(value)),
+            None => (encode(arg), None),
         };
-        if options_done || arg == "--" {
-            options_done = true;
-            out.push(arg);
-        } else if let Some((option, value)) = arg.split_once('=').filter(|(o, _)| is_long(o)) {
-            out.push(option.to_owned());
-            out.push(value.to_owned());
-        } else {
-            out.push(arg);
+        let kind = *kinds
+            .entry((option.clone(), words.len()))
+            .or_insert_with(|| probe::<T>(name, &words, &option));
+        match kind {
+            Kind::Value => {
+                out.push(option);
+                out.extend(inline.or_else(|| argv.next()).map(encode));
+            }
+            Kind::Unknown if option == "-h" => out.push("--help".to_owned()),
+            // The value of an unknown option is never shown back: it may be
+            // a mistyped --password.
+            Kind::Unknown => out.push(option),
+            Kind::Other => match inline {
+                Some(value) => {
+                    let mut joined = OsString::from(format!("{option}="));
+                    joined.push(value);
+                    out.push(encode(joined));
+                }
+                None => out.push(option),
+            },
         }
     }
-    out
+    Some(out)
+}
+
+/// How many leading words can name subcommands (recipe-generator has one level).
+const MAX_SUBCOMMAND_DEPTH: usize = 2;
+
+/// What `option` is after the words `before`, as argh sees it.
+#[derive(Debug, Clone, Copy)]
+enum Kind {
+    /// An option that takes the next argument as its value.
+    Value,
+    /// No option of the command there.
+    Unknown,
+    /// A switch, a help trigger, or `before` fails on its own (a stray word).
+    Other,
+}
+
+/// Asks argh itself: parsing `before` then `option` alone fails with "No
+/// value provided" exactly when `option` takes a value there (subcommands
+/// included, since `before` names them). argh stops at the first error, so
+/// whatever an earlier argument does wrong is reported first either way.
+fn probe<T: argh::FromArgs>(name: &str, before: &[String], option: &str) -> Kind {
+    let mut refs: Vec<&str> = before.iter().map(String::as_str).collect();
+    refs.push(option);
+    let Err(early) = T::from_args(&[name], &refs) else {
+        return Kind::Other;
+    };
+    let output = early.output.trim_end();
+    if output == format!("No value provided for option '{option}'.") {
+        Kind::Value
+    } else if output == format!("Unrecognized argument: {option}") {
+        Kind::Unknown
+    } else {
+        Kind::Other
+    }
 }
 
 fn is_long(option: &str) -> bool {
@@ -111,6 +209,20 @@ fn decode_raw(value: &str) -> Option<Vec<u8>> {
 /// How many characters of an argument an error line quotes: the kernel takes
 /// 128 KiB per argument, which would push the reason off the line.
 const SHOWN_ARG_CHARS: usize = 100;
+
+/// argh's error as our one line. An option given twice is named without its
+/// values: they may be passwords.
+fn usage_line(output: &str, args: &[String]) -> String {
+    let duplicate = output
+        .trim_end()
+        .strip_prefix("Error parsing option '")
+        .filter(|_| output.trim_end().ends_with("': duplicate values provided"))
+        .and_then(|rest| rest.split_once("' with value '"));
+    match duplicate {
+        Some((option, _)) => format!("{option} is given more than once (see --help)"),
+        None => one_line(output, args),
+    }
+}
 
 /// argh's error text on one line, with encoded arguments shown lossily and
 /// long ones shortened.
@@ -281,6 +393,67 @@ mod tests {
         assert_eq!(demo.rest, ["--path=x"]);
         let demo: Demo = parse("demo", "1", os(&["--port", "8", "--path=a=b"])).unwrap();
         assert_eq!(demo.path, "a=b");
+    }
+
+    #[test]
+    fn the_argument_after_a_value_option_is_its_value_whatever_it_looks_like() {
+        for value in [
+            "--x=-q",
+            "-q",
+            "--",
+            "--help",
+            "--version",
+            "-h",
+            "--path=y",
+            "=",
+        ] {
+            for argv in [
+                os(&["--port", "1", "--path", value]),
+                os(&["--port=1", &format!("--path={value}")]),
+            ] {
+                let demo: Demo = parse("demo", "1", argv).unwrap();
+                assert_eq!(demo.path, value);
+                assert!(!demo.quiet && demo.rest.is_empty(), "{value}: {demo:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_value_after_the_terminator_or_of_a_switch_is_not_split() {
+        let demo: Demo = parse("demo", "1", os(&["--port=1", "--", "--version"])).unwrap();
+        assert_eq!(demo.rest, ["--version"]);
+        let Err(Exit::Usage(usage)) = parse::<Demo>("demo", "1", os(&["--port=1", "--quiet=x"]))
+        else {
+            panic!()
+        };
+        assert_eq!(usage.0, "Unrecognized argument: --quiet=x (see --help)");
+        let Err(Exit::Usage(usage)) = parse::<Demo>("demo", "1", os(&["--pasword=secret"])) else {
+            panic!()
+        };
+        assert_eq!(usage.0, "Unrecognized argument: --pasword (see --help)");
+    }
+
+    #[test]
+    fn an_option_given_twice_is_named_without_its_values() {
+        let Err(Exit::Usage(usage)) =
+            parse::<Demo>("demo", "1", os(&["--port=1", "--path", "a", "--path=b"]))
+        else {
+            panic!()
+        };
+        assert_eq!(usage.0, "--path is given more than once (see --help)");
+    }
+
+    #[test]
+    fn h_is_help_in_option_position_only() {
+        match parse::<Demo>("demo", "1", os(&["-h"])).unwrap_err() {
+            Exit::Info(text) => {
+                assert!(text.contains("Usage: demo"), "{text}");
+                assert!(text.contains(&format!("\n{HELP_LINE}\n")), "{text}");
+            }
+            other => panic!("{other:?}"),
+        }
+        let demo: Demo = parse("demo", "1", os(&["--port", "1", "--path", "-h"])).unwrap();
+        assert_eq!(demo.path, "-h");
     }
 
     #[test]

@@ -36,6 +36,7 @@ use std::fmt;
 use std::fs::File;
 use std::io::Read;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::os::unix::fs::OpenOptionsExt;
 
 use crate::status::Usage;
 
@@ -62,17 +63,35 @@ pub fn expand(argv: Vec<OsString>) -> Result<Vec<OsString>, Usage> {
             "{FLAG} needs the path of a wrapper (the kernel adds it when a wrapper names this binary as its interpreter)"
         )));
     };
-    let shown = wrapper.to_string_lossy();
-    let body = read_bounded(&wrapper)
-        .map_err(|e| Usage::new(format!("cannot read wrapper {shown}: {e}")))?;
+    let shown = crate::report::sanitize(&wrapper.to_string_lossy(), 300);
+    // The wrapper holds --timeout, so its own deadline cannot bound this read:
+    // the default one does, for a wrapper on a mount that hangs.
+    let deadline = crate::Deadline::start(crate::DEFAULT_TIMEOUT);
+    deadline.set_stage(&format!("reading wrapper {shown}"), "");
+    let body = read_bounded(&wrapper);
+    crate::alarm::disarm();
+    let body = body.map_err(|e| Usage::new(format!("cannot read wrapper {shown}: {e}")))?;
     let mut args =
         parse_body(&body).map_err(|e| Usage::new(format!("wrapper {shown} is malformed: {e}")))?;
     args.extend(rest);
     Ok(args)
 }
 
+/// Reads a regular file, at most [`MAX_WRAPPER_BYTES`]. Opened without
+/// blocking, so a FIFO or a device is refused instead of waited for.
 fn read_bounded(path: &OsStr) -> Result<Vec<u8>, String> {
-    let file = File::open(path).map_err(|e| crate::report::describe_io(&e))?;
+    let file = File::options()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(path)
+        .map_err(|e| crate::report::describe_io(&e))?;
+    if !file
+        .metadata()
+        .map_err(|e| crate::report::describe_io(&e))?
+        .is_file()
+    {
+        return Err("not a regular file".to_owned());
+    }
     let mut body = Vec::new();
     file.take(MAX_WRAPPER_BYTES as u64 + 1)
         .read_to_end(&mut body)
@@ -288,6 +307,16 @@ mod tests {
             error.0.ends_with("/missing: no such file or directory"),
             "{error}"
         );
+        let fifo = dir.join("fifo");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        let error = expand(vec![FLAG.into(), fifo.into_os_string()]).unwrap_err();
+        assert!(error.0.ends_with("/fifo: not a regular file"), "{error}");
+        let error = expand(vec![FLAG.into(), dir.clone().into_os_string()]).unwrap_err();
+        assert!(error.0.ends_with(": not a regular file"), "{error}");
         assert!(
             expand(vec![FLAG.into()])
                 .unwrap_err()

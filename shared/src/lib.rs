@@ -13,7 +13,9 @@ mod alarm;
 pub mod args;
 pub mod baked;
 pub mod deadline;
+pub mod host;
 pub mod report;
+pub mod secret;
 pub mod status;
 pub mod x509;
 

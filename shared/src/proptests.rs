@@ -27,6 +27,53 @@ struct Demo {
     quiet: bool,
 }
 
+/// Options of every kind, to check that values stay values.
+/// Values.
+#[derive(argh::FromArgs, Debug, Default, PartialEq)]
+struct Values {
+    /// text
+    #[argh(option)]
+    text: Option<String>,
+    /// repeatable
+    #[argh(option)]
+    item: Vec<String>,
+    /// with a default
+    #[argh(option, default = "String::from(\"default\")")]
+    name: String,
+    /// switch
+    #[argh(switch, short = 'k')]
+    insecure: bool,
+    /// switch
+    #[argh(switch, short = 'q')]
+    quiet: bool,
+    /// version
+    #[argh(switch)]
+    version: bool,
+}
+
+/// Values that look like options, and anything else.
+fn value_like() -> impl Strategy<Value = Vec<u8>> {
+    let shaped = prop_oneof![
+        Just("--".to_owned()),
+        Just("-".to_owned()),
+        Just("-k".to_owned()),
+        Just("-h".to_owned()),
+        Just("--help".to_owned()),
+        Just("help".to_owned()),
+        Just("--version".to_owned()),
+        Just("--text".to_owned()),
+        Just("--quiet".to_owned()),
+        Just("--pw=-k".to_owned()),
+        Just("--text=--version".to_owned()),
+        "[-=a-z ]{0,12}",
+        "--[a-z]{1,6}=[-=a-z]{0,6}",
+    ];
+    prop_oneof![
+        4 => shaped.prop_map(String::into_bytes),
+        1 => proptest::collection::vec(1u8..=255, 0..12),
+    ]
+}
+
 /// Mostly letters and spaces (clean text, double and edge spaces), some of
 /// what the byte path must leave to the char path.
 fn line_like() -> impl Strategy<Value = String> {
@@ -87,6 +134,48 @@ proptest! {
                 prop_assert!(!usage.0.contains('\n') && !usage.0.contains('\0'), "{:?}", usage.0);
             }
         }
+    }
+
+    #[test]
+    fn a_value_is_the_argument_verbatim_and_sets_nothing_else(
+        value in value_like(),
+        option in proptest::sample::select(vec!["--text", "--item", "--name"]),
+        inline in any::<bool>(),
+        baked in any::<bool>(),
+        then_quiet in any::<bool>(),
+    ) {
+        let raw = OsString::from_vec(value);
+        let mut argv: Vec<OsString> = if inline {
+            let mut joined = OsString::from(format!("{option}="));
+            joined.push(&raw);
+            vec![joined]
+        } else {
+            vec![option.into(), raw.clone()]
+        };
+        if then_quiet {
+            argv.push("-q".into());
+        }
+        if baked && argv.iter().all(|a| crate::baked::bakeable(a)) {
+            let body = crate::baked::render(std::ffi::OsStr::new("/b"), &[], &argv).expect("bakeable");
+            argv = crate::baked::parse_body(&body).expect("parses");
+        }
+        let parsed: Values = args::parse("demo", "1", argv).expect("a value parses");
+        let value = os_arg(match option {
+            "--text" => parsed.text.as_deref().expect("--text is set"),
+            "--item" => parsed.item.first().expect("--item is set"),
+            _ => &parsed.name,
+        });
+        prop_assert_eq!(&value, &raw);
+        let mut expected = Values { quiet: then_quiet, name: parsed.name.clone(), ..Values::default() };
+        match option {
+            "--text" => expected.text.clone_from(&parsed.text),
+            "--item" => expected.item.clone_from(&parsed.item),
+            _ => {}
+        }
+        if option != "--name" {
+            expected.name = "default".into();
+        }
+        prop_assert_eq!(parsed, expected);
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Running a promise binary and asserting on its one line.
 
 pub mod dns;
+pub mod generator;
 pub mod http;
 pub mod listen;
 pub mod memory;

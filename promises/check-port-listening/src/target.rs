@@ -117,9 +117,6 @@ impl Target {
     }
 }
 
-/// The longest host name DNS can carry, in its text form.
-pub const MAX_HOST_NAME: usize = 253;
-
 /// `[::1]` to `::1`; a bare host as it is, once it is a host name or an IP
 /// address: what `getaddrinfo` would only fail on later (or take for an option,
 /// like `-1`) is bad usage now.
@@ -138,42 +135,16 @@ fn unbracket(host: &str) -> Result<&str, Usage> {
             ))
         });
     }
-    if host.len() > MAX_HOST_NAME {
-        return Err(Usage::new(format!(
-            "--host is {} bytes long, longer than any host name can be ({MAX_HOST_NAME})",
-            host.len()
-        )));
-    }
-    if !(is_host_name(host) || is_ipv6(host)) {
-        return Err(Usage::new(format!(
+    match shared::host::check(host) {
+        Ok(()) => Ok(host),
+        Err(shared::host::Refused::TooLong(length)) => Err(Usage::new(format!(
+            "--host is {length} bytes long, longer than any host name can be ({})",
+            shared::host::MAX_NAME
+        ))),
+        Err(shared::host::Refused::Malformed) => Err(Usage::new(format!(
             "--host {shown} is not a host name or IP address"
-        )));
+        ))),
     }
-    Ok(host)
-}
-
-/// Dot-separated labels of letters, digits, `-` and `_` (in real use beyond
-/// RFC 1123), none empty, none longer than 63 bytes, none starting with `-`;
-/// a final dot is allowed. IPv4 addresses are such names.
-fn is_host_name(host: &str) -> bool {
-    let name = host.strip_suffix('.').unwrap_or(host);
-    name.split('.').all(|label| {
-        (1..=63).contains(&label.len())
-            && !label.starts_with('-')
-            && label
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-    })
-}
-
-/// An IPv6 address, with a zone (`fe80::1%eth0`) or without.
-fn is_ipv6(host: &str) -> bool {
-    let (address, zone) = host.split_once('%').unwrap_or((host, "x"));
-    address.parse::<std::net::Ipv6Addr>().is_ok()
-        && !zone.is_empty()
-        && zone
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
 }
 
 /// `host:port`, with IPv6 literals in brackets.

@@ -426,10 +426,8 @@ fn auth(
     };
     match (username, secret) {
         (Some(user), Some(secret)) => {
+            // RFC 7617 allows an empty user name.
             let user = os_arg(&user).into_vec();
-            if user.is_empty() {
-                return Err(Usage::new("--username is empty"));
-            }
             if user.contains(&b':') {
                 return Err(Usage::new(
                     "--username cannot hold ':' (HTTP Basic authentication)",
@@ -451,7 +449,8 @@ fn auth(
 /// `--proxy`: an HTTP (CONNECT) proxy; ureq knows SOCKS only with a feature we
 /// leave out. The scheme is required: ureq would take `nan` for `http://nan`.
 fn proxy(text: &str) -> Result<ureq::Proxy, Usage> {
-    let shown = shared::report::sanitize(&display_arg(text), 200);
+    let shown = shared::secret::mask_userinfo(&display_arg(text));
+    let shown = shared::report::sanitize(&shown, 200);
     if text.is_empty() {
         return Err(Usage::new("--proxy is empty"));
     }

@@ -67,7 +67,7 @@ pub fn parse_headers(lines: &[String]) -> Result<Vec<(HeaderName, HeaderValue)>,
     let mut total = 0;
     for line in lines {
         let line = shared::args::display_arg(line);
-        let shown = shared::report::sanitize(&line, 100);
+        let shown = shared::report::sanitize(&shared::secret::shown_header(&line), 100);
         let bad = |why: &str| Usage::new(format!("--header '{shown}' {why}"));
         if line.contains(['\r', '\n']) {
             return Err(bad("holds a CR or LF"));

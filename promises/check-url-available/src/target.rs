@@ -16,7 +16,8 @@ pub const MAX_URL: usize = 8 * 1024;
 /// # Errors
 /// A usage error naming what is wrong.
 pub fn parse_url(text: &str) -> Result<Uri, Usage> {
-    let shown = shared::report::sanitize(&shared::args::display_arg(text), 200);
+    let shown = shared::secret::mask_userinfo(&shared::args::display_arg(text));
+    let shown = shared::report::sanitize(&shown, 200);
     if text.trim().is_empty() {
         return Err(Usage::new("--url is empty"));
     }
@@ -59,6 +60,22 @@ pub fn parse_url(text: &str) -> Result<Uri, Usage> {
         return Err(Usage::new(format!("--url {shown}: port 0 is not a port")));
     }
     check_port(authority.as_str()).map_err(|why| Usage::new(format!("--url {shown}: {why}")))?;
+    if !authority.host().starts_with('[') {
+        match shared::host::check(authority.host()) {
+            Ok(()) => {}
+            Err(shared::host::Refused::TooLong(length)) => {
+                return Err(Usage::new(format!(
+                    "--url {shown}: its host is {length} bytes long, longer than any host name can be ({})",
+                    shared::host::MAX_NAME
+                )));
+            }
+            Err(shared::host::Refused::Malformed) => {
+                return Err(Usage::new(format!(
+                    "--url {shown}: its host is not a host name or IP address"
+                )));
+            }
+        }
+    }
     Ok(uri)
 }
 
@@ -281,7 +298,7 @@ mod tests {
             ("http://a b/", "--url http://a b/ is not a valid URL"),
             (
                 "http://u:p@h/",
-                "--url http://u:p@h/ holds credentials: use --username with --password or --password-file",
+                "--url http://***@h/ holds credentials: use --username with --password or --password-file",
             ),
             ("http://h:0/", "--url http://h:0/: port 0 is not a port"),
             (
