@@ -33,9 +33,8 @@
 
 use std::ffi::{OsStr, OsString};
 use std::fmt;
-use std::fs::File;
-use std::io::Read;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::path::Path;
 
 use crate::status::Usage;
 
@@ -72,15 +71,8 @@ pub fn expand(argv: Vec<OsString>) -> Result<Vec<OsString>, Usage> {
 }
 
 fn read_bounded(path: &OsStr) -> Result<Vec<u8>, String> {
-    let file = File::open(path).map_err(|e| crate::report::describe_io(&e))?;
-    let mut body = Vec::new();
-    file.take(MAX_WRAPPER_BYTES as u64 + 1)
-        .read_to_end(&mut body)
-        .map_err(|e| crate::report::describe_io(&e))?;
-    if body.len() > MAX_WRAPPER_BYTES {
-        return Err(format!("larger than {} KiB", MAX_WRAPPER_BYTES / 1024));
-    }
-    Ok(body)
+    crate::file::read_capped(Path::new(path), MAX_WRAPPER_BYTES as u64)
+        .map_err(|e| e.describe(&format!("{} KiB", MAX_WRAPPER_BYTES / 1024)))
 }
 
 /// What is wrong with a wrapper body, and on which line (from 1).

@@ -17,10 +17,11 @@ use std::time::{Duration, SystemTime};
 
 use argh::FromArgs;
 use shared::args::{display_arg, os_arg, parse_seconds};
-use shared::{Common, Deadline, Failure, Promise, Report, Status, Usage};
+use shared::{Deadline, Failure, Promise, Report, Usage};
 
 pub use state::{FileType, State};
 
+shared::promise_options! {
 /// Checks the state of a path: that it exists (optionally as a given type), is
 /// absent, empty or not empty, and that it was modified recently enough.
 #[derive(FromArgs, Debug)]
@@ -54,26 +55,9 @@ pub struct Args {
     /// text appended to a failure message, such as where to read more
     #[argh(option)]
     pub hint: Option<String>,
-
-    /// seconds the whole check may take; fractions allowed (default: 10)
-    #[argh(
-        option,
-        from_str_fn(parse_seconds),
-        default = "shared::DEFAULT_TIMEOUT"
-    )]
-    pub timeout: Duration,
-
-    /// print nothing on success
-    #[argh(switch, short = 'q')]
-    pub quiet: bool,
-
-    /// append Nagios performance data (age and size) after a | on success
-    #[argh(switch)]
-    pub perfdata: bool,
-
-    /// print the version and exit
-    #[argh(switch)]
-    pub version: bool,
+}
+timeout = "seconds the whole check may take; fractions allowed (default: 10)",
+perfdata = "append Nagios performance data (age and size) after a | on success",
 }
 
 /// The longest `--hint`: it shares the line with the failure it follows.
@@ -106,23 +90,11 @@ impl fmt::Display for Error {
     }
 }
 
-impl Failure for Error {
-    fn status(&self) -> Status {
-        Status::Critical
-    }
-}
+impl Failure for Error {}
 
 impl Promise for Args {
     type Plan = Plan;
     type Error = Error;
-
-    fn common(&self) -> Common {
-        Common {
-            timeout: self.timeout,
-            quiet: self.quiet,
-            perfdata: self.perfdata,
-        }
-    }
 
     fn plan(self) -> Result<Plan, Usage> {
         shared::args::check_path("--path", &self.path)?;
@@ -147,7 +119,7 @@ impl Promise for Args {
         })
     }
 
-    fn execute(plan: Plan, deadline: &Deadline) -> Result<Report, Error> {
+    fn execute(plan: Plan, deadline: &Deadline, perfdata: bool) -> Result<Report, Error> {
         deadline.set_stage(&plan.shown, "reading its status (hung file system?)");
         let fail = |message: String| Error {
             message,
@@ -226,7 +198,7 @@ impl Promise for Args {
             "{shown} {} ({found}, {size}{fresh})",
             plan.state.verb()
         ));
-        if !shared::report::perfdata_wanted() {
+        if !perfdata {
             return Ok(report);
         }
         if let Some(age) = age {

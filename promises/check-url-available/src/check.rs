@@ -8,8 +8,8 @@
 use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-use shared::args::format_millis;
-use shared::report::{describe_io, perf_seconds, perfdata_wanted, sanitize};
+use shared::format::format_millis;
+use shared::report::{describe_io, perf_seconds, sanitize};
 use shared::{Deadline, Report};
 use ureq::Agent;
 use ureq::http::header::{HeaderValue, LOCATION};
@@ -46,6 +46,7 @@ pub fn run(
     tls: Tls,
     authorization: Option<HeaderValue>,
     deadline: &Deadline,
+    perfdata: bool,
 ) -> Result<Report, Error> {
     let progress = Arc::new(Progress::new(*deadline, plan.cert_min_days.is_some()));
     let agent = agent(plan, tls, &progress);
@@ -71,7 +72,9 @@ pub fn run(
             .get(LOCATION)
             .filter(|_| is_redirect(status));
         let (Some(max), Some(location)) = (plan.redirects, location) else {
-            return judge(plan, response, &subject, started, &progress, deadline);
+            return judge(
+                plan, response, &subject, started, &progress, deadline, perfdata,
+            );
         };
         let next = target::resolve(&uri, location.as_bytes())
             .map_err(|why| Error::Failed(format!("{subject} returned {status} with {why}")))?;
@@ -167,6 +170,7 @@ fn judge(
     started: Instant,
     progress: &Progress,
     deadline: &Deadline,
+    perfdata: bool,
 ) -> Result<Report, Error> {
     let status = response.status().as_u16();
     let mut notes = String::new();
@@ -237,7 +241,7 @@ fn judge(
         }
         None => (Report::ok(done), None),
     };
-    if !perfdata_wanted() {
+    if !perfdata {
         return Ok(report);
     }
     let time = format!(
