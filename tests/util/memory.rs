@@ -7,7 +7,7 @@
 //! high-water mark of its resident set) is read then. Signals it receives
 //! (the deadline's `SIGALRM`) are passed on untouched.
 //!
-//! The one place of the test suite with `unsafe` code: `ptrace` and
+//! One of the two places with `unsafe` code (the other is shared/src/alarm.rs): `ptrace` and
 //! `waitpid` have no safe binding in std.
 #![allow(unsafe_code)]
 

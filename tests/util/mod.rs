@@ -4,6 +4,7 @@ pub mod dns;
 pub mod http;
 pub mod listen;
 pub mod memory;
+pub mod promises;
 pub mod strace;
 pub mod tls;
 
@@ -14,20 +15,7 @@ use std::sync::Once;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-/// The binaries under test.
-pub const PROMISES: [&str; 3] = [
-    "check-port-listening",
-    "check-file-exists",
-    "check-url-available",
-];
-
-/// Every binary the release ships, in name order: the promises and recipe-generator.
-pub const SHIPPED: [&str; 4] = [
-    "check-file-exists",
-    "check-port-listening",
-    "check-url-available",
-    "recipe-generator",
-];
+pub use promises::{PROMISES, SHIPPED};
 
 /// Path of binary `name`: from `PROMISE_BIN_DIR` when set, else the debug build
 /// of this workspace (built once per test run).
