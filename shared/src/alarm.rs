@@ -9,7 +9,7 @@
 //! whenever the check says what it is doing.
 //!
 //! This is the one place with `unsafe` code in what we ship (the tests have
-//! one more, `tests/util/memory.rs`, for ptrace).
+//! theirs in `tests/util/`: ptrace in memory.rs, atexit in mod.rs).
 #![allow(unsafe_code)]
 
 use std::ptr;

@@ -7,8 +7,8 @@
 //! high-water mark of its resident set) is read then. Signals it receives
 //! (the deadline's `SIGALRM`) are passed on untouched.
 //!
-//! One of the two places with `unsafe` code (the other is shared/src/alarm.rs): `ptrace` and
-//! `waitpid` have no safe binding in std.
+//! `unsafe` code, as in shared/src/alarm.rs and tests/util/mod.rs (atexit):
+//! `ptrace` and `waitpid` have no safe binding in std.
 #![allow(unsafe_code)]
 
 use std::ffi::OsStr;
