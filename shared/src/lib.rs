@@ -156,6 +156,19 @@ pub trait Promise: argh::FromArgs + Options {
     ) -> Result<Report, Self::Error>;
 }
 
+/// The usage line (without `UNKNOWN: `) a promise prints for `argv` before
+/// checking anything, or `None` when `argv` parses and plans: for the tables of
+/// usage errors each promise keeps next to its `plan()`.
+#[must_use]
+pub fn usage_line<P: Promise>(argv: &[&str]) -> Option<String> {
+    let argv = argv.iter().map(OsString::from).collect();
+    match args::parse::<P>("promise", "0", argv) {
+        Ok(promise) => promise.plan().err().map(|usage| usage.0),
+        Err(args::Exit::Usage(usage)) => Some(usage.0),
+        Err(args::Exit::Info(_)) => None,
+    }
+}
+
 /// The whole life of a promise binary: the body of its `main`.
 ///
 /// `name` and `version` are the binary's own, for `--help` and `--version`.

@@ -227,3 +227,50 @@ impl Plan {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every usage error of the options and of plan(), with its exact line
+    /// (the binary prints it after `UNKNOWN: `, exit 3); the black-box tests
+    /// run one case of each source through the binary.
+    #[test]
+    fn usage_errors_say_what_is_wrong() {
+        let cases: [(&[&str], &str); 7] = [
+            (
+                &["--path", "x", "--state", "absent", "--type", "file"],
+                "--state absent takes neither --type nor --max-age",
+            ),
+            (
+                &["--path", "x", "--state", "absent", "--max-age", "5"],
+                "--state absent takes neither --type nor --max-age",
+            ),
+            (
+                &["--path", "x", "--state", "full"],
+                "Error parsing option '--state' with value 'full': expected exists, absent, empty or not-empty, got 'full' (see --help)",
+            ),
+            (
+                &["--path", "x", "--type", "directory"],
+                "Error parsing option '--type' with value 'directory': expected any, file, dir, socket, fifo or symlink, got 'directory' (see --help)",
+            ),
+            (
+                &["--path", "x", "--max-age", "-5"],
+                "Error parsing option '--max-age' with value '-5': expected a positive number of seconds such as 10 or 0.5, got '-5' (see --help)",
+            ),
+            (&["--path", ""], "--path needs a path"),
+            (
+                &["--state", "empty"],
+                "Required options not provided: --path (see --help)",
+            ),
+        ];
+        for (args, line) in cases {
+            assert_eq!(
+                shared::usage_line::<Args>(args).as_deref(),
+                Some(line),
+                "{args:?}"
+            );
+        }
+        assert_eq!(shared::usage_line::<Args>(&["--path", "x"]), None);
+    }
+}

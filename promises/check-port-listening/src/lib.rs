@@ -392,4 +392,86 @@ mod tests {
             "{error}"
         );
     }
+
+    /// Every usage error of the options and of plan(), with its exact line
+    /// (the binary prints it after `UNKNOWN: `, exit 3); the black-box tests
+    /// run one case of each source through the binary.
+    #[test]
+    fn usage_errors_say_what_is_wrong() {
+        let both = "--unix-socket and --abstract exclude --host, --port, -4 and -6";
+        let long = format!("/{}", "s".repeat(200));
+        let mut cases: Vec<(Vec<&str>, String)> = vec![
+            (
+                vec!["--host", "127.0.0.1", "--port", "80", "-6"],
+                "--host 127.0.0.1 is not an IPv6 address, but -6 was given".into(),
+            ),
+            (
+                vec!["--host", "::1", "--port", "80", "-4"],
+                "--host ::1 is not an IPv4 address, but -4 was given".into(),
+            ),
+            (
+                vec!["--port", "80", "-4", "-6"],
+                "-4 and -6 exclude each other".into(),
+            ),
+            (
+                vec!["--unix-socket", "/x.sock", "--port", "80"],
+                both.into(),
+            ),
+            (vec!["--abstract", "x", "--host", "localhost"], both.into()),
+            (vec!["--abstract", "x", "-4"], both.into()),
+            (
+                vec!["--unix-socket", "/x", "--abstract", "x"],
+                "--unix-socket and --abstract exclude each other".into(),
+            ),
+            (
+                vec!["--unix-socket", ""],
+                "--unix-socket needs a path".into(),
+            ),
+            (vec!["--abstract", ""], "--abstract needs a name".into()),
+            (
+                vec!["--unix-socket", &long],
+                "--unix-socket is 201 bytes long, longer than a socket path can be (107)".into(),
+            ),
+            (
+                vec!["--host", "localhost"],
+                "one of --port, --unix-socket or --abstract is required (see --help)".into(),
+            ),
+            (
+                vec!["--host", "", "--port", "1"],
+                "--host needs a host name or address".into(),
+            ),
+            (
+                vec!["--host", "[127.0.0.1]", "--port", "1"],
+                "--host [127.0.0.1]: brackets only go around an IPv6 address".into(),
+            ),
+            (
+                vec!["--host", "a b", "--port", "1"],
+                "--host a b is not a host name or IP address".into(),
+            ),
+        ];
+        for bad in [
+            "0",
+            "65536",
+            "abc",
+            "80abc",
+            "-1",
+            "",
+            "99999999999999999999",
+        ] {
+            cases.push((
+                vec!["--port", bad],
+                format!(
+                    "Error parsing option '--port' with value '{bad}': expected a port number from 1 to 65535, got '{bad}' (see --help)"
+                ),
+            ));
+        }
+        for (args, line) in cases {
+            assert_eq!(
+                shared::usage_line::<Args>(&args).as_deref(),
+                Some(line.as_str()),
+                "{args:?}"
+            );
+        }
+        assert_eq!(shared::usage_line::<Args>(&["--port", "80"]), None);
+    }
 }
