@@ -1,4 +1,4 @@
-//! Hostile command lines for all four binaries: arguments of the kernel's
+//! Hostile command lines for every binary: arguments of the kernel's
 //! 128 KiB (several at once, a megabyte in all), control characters, bytes
 //! that are not UTF-8, absurd numbers for every numeric option, and the
 //! malformed forms of every option. Each is exit 3 with one clean line that
@@ -38,6 +38,20 @@ fn bin_dir() -> String {
     let binary = bin("check-file-exists");
     let dir = binary.parent().expect("bin dir");
     dir.to_str().expect("a UTF-8 bin dir").to_owned()
+}
+
+/// `recipe-generator write` of a check-file-exists wrapper into a folder that
+/// does not exist, with the binaries in `bin_dir`.
+fn write_nowhere(bin_dir: &str) -> [&str; 7] {
+    [
+        "write",
+        "--output",
+        "/nonexistent-native-promises/x",
+        "--promise",
+        "check-file-exists",
+        "--bin-dir",
+        bin_dir,
+    ]
 }
 
 /// The promises recipe-generator names when given an unknown one.
@@ -143,15 +157,7 @@ fn numeric_options() -> Vec<(&'static str, Vec<String>, String, String)> {
         }
     }
     let mode = "expected octal permission bits such as 700 or 0750";
-    let write = [
-        "write",
-        "--output",
-        "/nonexistent-native-promises/x",
-        "--promise",
-        "check-file-exists",
-        "--bin-dir",
-        "/bin",
-    ];
+    let write = write_nowhere("/bin");
     let convert = [
         "convert",
         "/f.cfg",
@@ -430,17 +436,8 @@ fn every_option_refuses_a_value_of_the_kernel_s_largest_size() {
     });
     // A baked argument is checked as the binary checks it.
     let bin_dir = bin_dir();
-    let mut args = os(&[
-        "write",
-        "--output",
-        "/nonexistent-native-promises/x",
-        "--promise",
-        "check-file-exists",
-        "--bin-dir",
-        &bin_dir,
-        "--",
-        "--path",
-    ]);
+    let mut args = os(&write_nowhere(&bin_dir));
+    args.extend(os(&["--", "--path"]));
     args.push(huge(b'a'));
     cases.push(Case {
         name: generator,
@@ -653,15 +650,7 @@ fn malformed_forms_of_text_options_are_refused() {
         ),
         (
             "recipe-generator",
-            vec![
-                "write",
-                "--output",
-                "/nonexistent-native-promises/x",
-                "--promise",
-                "check-file-exists",
-                "--bin-dir",
-                "bin",
-            ],
+            write_nowhere("bin").to_vec(),
             "--bin-dir bin is not an absolute path (wrappers run from the partition folder)",
         ),
     ];
