@@ -6,7 +6,10 @@
 //! ([`status`]). [`main`] strings these together, and [`promise_options!`]
 //! writes the options every promise has, so that a binary's own code is only its
 //! options and its check. A wrapper written by `recipe-generator` can
-//! name a binary as its interpreter and carry its arguments ([`baked`]).
+//! name a binary as its interpreter and carry its arguments ([`baked`]). What
+//! checks have in common besides: files read with a cap ([`mod@file`]), whole
+//! numbers typed as digits ([`number`]), durations shown as users write them
+//! ([`mod@format`]).
 //!
 //! Code used by a single binary stays in that binary.
 
