@@ -99,6 +99,9 @@ pub struct Meta {
     pub hanging_args: Option<Vec<String>>,
     /// Numeric options besides `--timeout`.
     pub numeric: Vec<Numeric>,
+    /// Whether running a child process is the check (check-command): the
+    /// test that no binary forks leaves it to the promise's own tests.
+    pub runs_a_child: bool,
 }
 
 /// Reads binary `name`'s metadata; panics, naming the file and key, when a
@@ -158,5 +161,8 @@ pub fn meta(name: &str) -> Meta {
         },
         hanging_args: ours.get("hanging-args").map(|v| strings(v, "hanging-args")),
         numeric,
+        runs_a_child: ours
+            .get("runs-a-child")
+            .is_some_and(|v| v.as_bool().expect("runs-a-child is true or false")),
     }
 }
