@@ -2,7 +2,8 @@
 # Both install what they need when it is missing (rustup target, musl-gcc).
 
 MUSL      := x86_64-unknown-linux-musl
-BINARIES  := check-port-listening check-url-available check-file-exists recipe-generator
+# Every folder under promises/ is a promise binary (tests/registry.rs checks it).
+BINARIES  := $(notdir $(wildcard promises/*)) recipe-generator
 BUILT     := $(wildcard $(addprefix promises/,$(BINARIES)) $(BINARIES))
 TARGET    := $(or $(CARGO_TARGET_DIR),target)
 RELEASE   := $(TARGET)/$(MUSL)/release

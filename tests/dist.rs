@@ -4,14 +4,8 @@
 
 use std::path::Path;
 
-/// Size budgets of the static, stripped release binaries, in bytes.
-const BUDGETS: [(&str, u64); 4] = [
-    ("check-port-listening", 480 * 1024),
-    ("check-file-exists", 440 * 1024),
-    ("check-url-available", 2 * 1024 * 1024),
-    // Links the promises' option parsing and plan(), not their checks.
-    ("recipe-generator", 600 * 1024),
-];
+use crate::util::SHIPPED;
+use crate::util::promises::meta;
 
 fn dist_dir() -> Option<std::path::PathBuf> {
     let dir = std::env::var_os("PROMISE_BIN_DIR").map(std::path::PathBuf::from);
@@ -24,7 +18,9 @@ fn dist_dir() -> Option<std::path::PathBuf> {
 #[test]
 fn release_binaries_fit_their_budgets() {
     let Some(dir) = dist_dir() else { return };
-    for (name, budget) in BUDGETS {
+    // Each binary's budget is size-budget-kib in its Cargo.toml.
+    for name in SHIPPED {
+        let budget = meta(name).size_budget;
         let size = std::fs::metadata(dir.join(name))
             .unwrap_or_else(|e| panic!("{name}: {e}"))
             .len();
@@ -38,7 +34,7 @@ fn release_binaries_fit_their_budgets() {
 #[test]
 fn release_binaries_are_static() {
     let Some(dir) = dist_dir() else { return };
-    for (name, _) in BUDGETS {
+    for name in SHIPPED {
         let kinds = segment_kinds(&dir.join(name));
         assert!(
             !kinds.contains(&PT_INTERP),

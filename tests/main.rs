@@ -13,7 +13,7 @@ mod check_file_exists;
 mod check_url_available;
 // Conventions every binary shares: --help, --version, --opt=value, bad input.
 mod conventions;
-// Hostile command lines for all four binaries: huge, control characters, not UTF-8, absurd numbers.
+// Hostile command lines for every binary: huge, control characters, not UTF-8, absurd numbers.
 mod hostile_input;
 // check-url-available against peers that misbehave on purpose: bounded time, memory and output.
 mod hostile_peers;
@@ -23,6 +23,8 @@ mod processes;
 mod recipe_generator;
 // The shipped binaries: static, within their size budgets.
 mod dist;
+// The one list of promises: promises/, the registry, the Makefile, the release.
+mod registry;
 // The release tarball and SHA256SUMS next to dist/bin; --version of every binary.
 mod release;
 // Arguments are data: values never read as options, -h, the deadline whatever the parent did, hosts.

@@ -368,9 +368,13 @@ fn bad_generator_usage_is_unknown() {
             s(&dir)
         ),
     );
+    let known: Vec<&str> = crate::util::PROMISES.iter().collect();
     write(&out, "check-nothing", &bin_dir, &[]).expect(
         3,
-        "UNKNOWN: unknown promise 'check-nothing', expected check-port-listening, check-url-available, check-file-exists",
+        &format!(
+            "UNKNOWN: unknown promise 'check-nothing', expected {}",
+            known.join(", ")
+        ),
     );
     write(
         &out,

@@ -7,7 +7,7 @@ fuzz_target!(|text: &str| {
     if let Ok(duration) = shared::args::parse_seconds(text) {
         assert!(!duration.is_zero());
         assert!(duration.as_secs() <= shared::args::MAX_SECONDS);
-        let _ = shared::args::format_seconds(duration);
-        let _ = shared::args::format_millis(duration);
+        let _ = shared::format::format_seconds(duration);
+        let _ = shared::format::format_millis(duration);
     }
 });

@@ -55,7 +55,7 @@ pub struct Write {
     #[argh(option)]
     pub output: String,
 
-    /// the promise binary to run: check-port-listening, check-url-available or check-file-exists
+    /// the promise binary to run, such as check-port-listening; an unknown name lists every one
     #[argh(option)]
     pub promise: String,
 

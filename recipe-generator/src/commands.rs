@@ -2,7 +2,6 @@
 
 use std::collections::{HashMap, HashSet};
 use std::ffi::OsString;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use shared::Usage;
@@ -242,23 +241,10 @@ fn check_bin_dir(dir: &str) -> Result<(), Usage> {
 pub const MAX_BUILDOUT_BYTES: u64 = 16 << 20;
 
 fn read_bounded(file: &Path, shown: &str) -> Result<Vec<u8>, Usage> {
-    let fail = |e: std::io::Error| {
+    shared::file::read_capped(file, MAX_BUILDOUT_BYTES).map_err(|e| {
         Usage::new(format!(
             "cannot read {shown}: {}",
-            shared::report::describe_io(&e)
+            e.describe(&format!("{} MiB", MAX_BUILDOUT_BYTES >> 20))
         ))
-    };
-    let mut bytes = Vec::new();
-    std::fs::File::open(file)
-        .map_err(fail)?
-        .take(MAX_BUILDOUT_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(fail)?;
-    if bytes.len() as u64 > MAX_BUILDOUT_BYTES {
-        return Err(Usage::new(format!(
-            "cannot read {shown}: larger than {} MiB",
-            MAX_BUILDOUT_BYTES >> 20
-        )));
-    }
-    Ok(bytes)
+    })
 }

@@ -3,7 +3,14 @@
 //!
 //! Validation goes through `shared::args::parse` and the pure `Promise::plan` of
 //! the binary's own lib, so a baked argument is refused with exactly the line the
-//! binary would print. Supporting one more binary is one entry in [`PROMISES`].
+//! binary would print.
+//!
+//! [`PROMISES`] is the one list of the promise binaries: the help and errors
+//! of recipe-generator, the fuzz target and the black-box tests all read it,
+//! and the Makefile builds every folder under `promises/`. Supporting one more
+//! binary is one entry here (with the dependency line on its crate in this
+//! crate's Cargo.toml); `tests/registry.rs` fails while a folder under
+//! `promises/` has no entry.
 
 use std::ffi::OsString;
 
@@ -18,7 +25,7 @@ pub struct Promise {
     validate: fn(&'static str, Vec<OsString>) -> Result<(), Usage>,
 }
 
-/// Every promise binary a wrapper can run.
+/// Every promise binary a wrapper can run: one entry per folder under `promises/`.
 pub const PROMISES: &[Promise] = &[
     entry::<check_port_listening::Args>("check-port-listening"),
     entry::<check_url_available::Args>("check-url-available"),

@@ -8,7 +8,8 @@
 //! and `_exit`. The line it prints is built ahead of time, outside the handler,
 //! whenever the check says what it is doing.
 //!
-//! This is the one place in the workspace with `unsafe` code.
+//! This is the one place with `unsafe` code in what we ship (the tests have
+//! theirs in `tests/util/`: ptrace in memory.rs, atexit in mod.rs).
 #![allow(unsafe_code)]
 
 use std::ptr;

@@ -33,10 +33,8 @@
 
 use std::ffi::{OsStr, OsString};
 use std::fmt;
-use std::fs::File;
-use std::io::Read;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
-use std::os::unix::fs::OpenOptionsExt;
+use std::path::Path;
 
 use crate::status::Usage;
 
@@ -77,29 +75,11 @@ pub fn expand(argv: Vec<OsString>) -> Result<Vec<OsString>, Usage> {
     Ok(args)
 }
 
-/// Reads a regular file, at most [`MAX_WRAPPER_BYTES`]. Opened without
-/// blocking, so a FIFO or a device is refused instead of waited for.
+/// Reads a regular file, at most [`MAX_WRAPPER_BYTES`]: a FIFO or a device is
+/// refused, never waited for.
 fn read_bounded(path: &OsStr) -> Result<Vec<u8>, String> {
-    let file = File::options()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
-        .open(path)
-        .map_err(|e| crate::report::describe_io(&e))?;
-    if !file
-        .metadata()
-        .map_err(|e| crate::report::describe_io(&e))?
-        .is_file()
-    {
-        return Err("not a regular file".to_owned());
-    }
-    let mut body = Vec::new();
-    file.take(MAX_WRAPPER_BYTES as u64 + 1)
-        .read_to_end(&mut body)
-        .map_err(|e| crate::report::describe_io(&e))?;
-    if body.len() > MAX_WRAPPER_BYTES {
-        return Err(format!("larger than {} KiB", MAX_WRAPPER_BYTES / 1024));
-    }
-    Ok(body)
+    crate::file::read_regular_capped(Path::new(path), MAX_WRAPPER_BYTES as u64)
+        .map_err(|e| e.describe(&format!("{} KiB", MAX_WRAPPER_BYTES / 1024)))
 }
 
 /// What is wrong with a wrapper body, and on which line (from 1).

@@ -10,7 +10,7 @@
 use std::time::{Duration, Instant};
 
 use crate::alarm;
-use crate::args::format_seconds;
+use crate::format::format_seconds;
 
 /// When the run must be over.
 #[derive(Debug, Clone, Copy)]

@@ -3,9 +3,13 @@
 //! Every promise binary has the same life: parse its arguments with our exit codes
 //! ([`args`]), start the hard deadline ([`deadline`]), check one thing, and print
 //! exactly one line ([`report`]) before exiting with a Nagios-style code
-//! ([`status`]). [`main`] strings these together so that a binary's own code is
-//! only its options and its check. A wrapper written by `recipe-generator` can
-//! name a binary as its interpreter and carry its arguments ([`baked`]).
+//! ([`status`]). [`main`] strings these together, and [`promise_options!`]
+//! writes the options every promise has, so that a binary's own code is only its
+//! options and its check. A wrapper written by `recipe-generator` can
+//! name a binary as its interpreter and carry its arguments ([`baked`]). What
+//! checks have in common besides: files read with a cap ([`mod@file`]), whole
+//! numbers typed as digits ([`number`]), durations shown as users write them
+//! ([`mod@format`]).
 //!
 //! Code used by a single binary stays in that binary.
 
@@ -13,7 +17,10 @@ mod alarm;
 pub mod args;
 pub mod baked;
 pub mod deadline;
+pub mod file;
+pub mod format;
 pub mod host;
+pub mod number;
 pub mod report;
 pub mod secret;
 pub mod status;
@@ -44,18 +51,88 @@ pub struct Common {
     pub perfdata: bool,
 }
 
+/// The options every promise has; [`promise_options!`] writes them and this.
+pub trait Options {
+    /// The options shared by every promise.
+    fn common(&self) -> Common;
+}
+
+/// Writes a promise's argh options struct with the options every promise has
+/// appended (`--timeout`, `-q/--quiet`, `--perfdata`, `--version`) and its
+/// [`Options`] impl. argh has no flatten, so the fields are written into the
+/// struct here; the two help lines that differ from binary to binary (what the
+/// timeout covers, which performance data) are given after the struct.
+///
+/// ```ignore
+/// shared::promise_options! {
+///     /// Checks ...
+///     #[derive(argh::FromArgs, Debug)]
+///     #[argh(example = "...", error_code(0, "OK: ..."))]
+///     pub struct Args {
+///         /// the path to check
+///         #[argh(option)]
+///         pub path: String,
+///     }
+///     timeout = "seconds the whole check may take; fractions allowed (default: 10)",
+///     perfdata = "append Nagios performance data (size) after a | on success",
+/// }
+/// ```
+#[macro_export]
+macro_rules! promise_options {
+    (
+        $(#[$($attr:tt)*])*
+        $vis:vis struct $name:ident {
+            $($fields:tt)*
+        }
+        timeout = $timeout:literal,
+        perfdata = $perfdata:literal $(,)?
+    ) => {
+        $(#[$($attr)*])*
+        $vis struct $name {
+            $($fields)*
+
+            #[doc = $timeout]
+            #[argh(
+                option,
+                from_str_fn(shared::args::parse_seconds),
+                default = "shared::DEFAULT_TIMEOUT"
+            )]
+            pub timeout: ::std::time::Duration,
+
+            /// print nothing on success
+            #[argh(switch, short = 'q')]
+            pub quiet: bool,
+
+            #[doc = $perfdata]
+            #[argh(switch)]
+            pub perfdata: bool,
+
+            /// print the version and exit
+            #[argh(switch)]
+            pub version: bool,
+        }
+
+        impl $crate::Options for $name {
+            fn common(&self) -> $crate::Common {
+                $crate::Common {
+                    timeout: self.timeout,
+                    quiet: self.quiet,
+                    perfdata: self.perfdata,
+                }
+            }
+        }
+    };
+}
+
 /// A promise binary: its argh options, their validation and the check itself.
 ///
 /// `plan` is pure (no I/O) so that `recipe-generator` can validate baked arguments
 /// with exactly the definitions the binary uses, long before the check runs.
-pub trait Promise: argh::FromArgs {
+pub trait Promise: argh::FromArgs + Options {
     /// The validated configuration `plan` makes and `execute` consumes.
     type Plan;
     /// What can go wrong while checking; each variant carries its exit status.
     type Error: Failure;
-
-    /// The options shared by every promise.
-    fn common(&self) -> Common;
 
     /// Checks the arguments as a whole (ranges, exclusive options) without I/O.
     ///
@@ -71,11 +148,30 @@ pub trait Promise: argh::FromArgs {
         started
     }
 
-    /// Runs the check before the deadline.
+    /// Runs the check before the deadline. With `perfdata` (`--perfdata`), the
+    /// report carries performance data; without, the check formats none
+    /// (formatting it for nothing cost a run a tenth of its instructions).
     ///
     /// # Errors
     /// The reason the check failed, carrying its exit status.
-    fn execute(plan: Self::Plan, deadline: &Deadline) -> Result<Report, Self::Error>;
+    fn execute(
+        plan: Self::Plan,
+        deadline: &Deadline,
+        perfdata: bool,
+    ) -> Result<Report, Self::Error>;
+}
+
+/// The usage line (without `UNKNOWN: `) a promise prints for `argv` before
+/// checking anything, or `None` when `argv` parses and plans: for the tables of
+/// usage errors each promise keeps next to its `plan()`.
+#[must_use]
+pub fn usage_line<P: Promise>(argv: &[&str]) -> Option<String> {
+    let argv = argv.iter().map(OsString::from).collect();
+    match args::parse::<P>("promise", "0", argv) {
+        Ok(promise) => promise.plan().err().map(|usage| usage.0),
+        Err(args::Exit::Usage(usage)) => Some(usage.0),
+        Err(args::Exit::Info(_)) => None,
+    }
 }
 
 /// The whole life of a promise binary: the body of its `main`.
@@ -100,9 +196,8 @@ fn run<P: Promise>(name: &str, version: &str, argv: Vec<OsString>) -> ExitCode {
         Ok(plan) => plan,
         Err(usage) => return report::emit(Status::Unknown, &usage.0, false),
     };
-    report::want_perfdata(common.perfdata);
     let deadline = P::deadline(&plan, Deadline::start(common.timeout));
-    match P::execute(plan, &deadline) {
+    match P::execute(plan, &deadline, common.perfdata) {
         Ok(report) => report.emit(common.quiet, common.perfdata),
         Err(error) => report::emit(error.status(), &error.to_string(), false),
     }

@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use proptest::prelude::*;
 
-use crate::args::{self, MAX_SECONDS, format_seconds, os_arg, parse_seconds};
+use crate::args::{self, MAX_SECONDS, os_arg, parse_seconds};
+use crate::format::format_seconds;
 use crate::report::sanitize;
 
 /// A stand-in for a promise's options, to drive `args::parse` end to end.

@@ -22,22 +22,6 @@ pub const MAX_MESSAGE_CHARS: usize = 1000;
 /// Whether someone has taken the right to print the one line.
 static CLAIMED: AtomicBool = AtomicBool::new(false);
 
-/// Whether this run prints performance data (`--perfdata`).
-static PERFDATA: AtomicBool = AtomicBool::new(false);
-
-/// Records whether this run prints performance data; [`crate::main`] does it
-/// before the check runs.
-pub fn want_perfdata(wanted: bool) {
-    PERFDATA.store(wanted, Ordering::Relaxed);
-}
-
-/// Whether this run prints performance data. Checks format theirs only then:
-/// formatting it for nothing cost a run a tenth of its instructions.
-#[must_use]
-pub fn perfdata_wanted() -> bool {
-    PERFDATA.load(Ordering::Relaxed)
-}
-
 /// A successful verdict: OK, or WARNING for an opt-in soft threshold.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Report {

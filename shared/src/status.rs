@@ -42,8 +42,11 @@ impl From<Status> for ExitCode {
 
 /// An error that knows the exit status it ends the run with.
 pub trait Failure: fmt::Display {
-    /// The exit status this error ends the run with.
-    fn status(&self) -> Status;
+    /// The exit status this error ends the run with: CRITICAL unless the error
+    /// says otherwise, since a service that does not work is always 2.
+    fn status(&self) -> Status {
+        Status::Critical
+    }
 }
 
 /// Bad usage or configuration: the check could not run (exit 3).

@@ -7,8 +7,8 @@
 //! high-water mark of its resident set) is read then. Signals it receives
 //! (the deadline's `SIGALRM`) are passed on untouched.
 //!
-//! The one place of the test suite with `unsafe` code: `ptrace` and
-//! `waitpid` have no safe binding in std.
+//! `unsafe` code, as in shared/src/alarm.rs and tests/util/mod.rs (atexit):
+//! `ptrace` and `waitpid` have no safe binding in std.
 #![allow(unsafe_code)]
 
 use std::ffi::OsStr;

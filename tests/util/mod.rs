@@ -5,30 +5,18 @@ pub mod generator;
 pub mod http;
 pub mod listen;
 pub mod memory;
+pub mod promises;
 pub mod strace;
 pub mod tls;
 
 use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::Once;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Once, OnceLock};
 use std::time::{Duration, Instant};
 
-/// The binaries under test.
-pub const PROMISES: [&str; 3] = [
-    "check-port-listening",
-    "check-file-exists",
-    "check-url-available",
-];
-
-/// Every binary the release ships, in name order: the promises and recipe-generator.
-pub const SHIPPED: [&str; 4] = [
-    "check-file-exists",
-    "check-port-listening",
-    "check-url-available",
-    "recipe-generator",
-];
+pub use promises::{PROMISES, SHIPPED};
 
 /// Path of binary `name`: from `PROMISE_BIN_DIR` when set, else the debug build
 /// of this workspace (built once per test run).
@@ -52,16 +40,43 @@ pub fn bin(name: &str) -> PathBuf {
     target.join("debug").join(name)
 }
 
-/// A fresh, empty folder for one test.
+/// A fresh, empty folder for one test, under this run's folder, which is
+/// removed when the run exits (set `NATIVE_PROMISES_KEEP_TEMP` to keep it).
 pub fn temp_dir(test: &str) -> PathBuf {
     static COUNTER: AtomicUsize = AtomicUsize::new(0);
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let dir = std::env::temp_dir()
-        .join(format!("native-promises-tests-{}", std::process::id()))
-        .join(format!("{test}-{n}"));
+    let dir = run_dir().join(format!("{test}-{n}"));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("temp dir");
     dir
+}
+
+/// `native-promises-tests-PID` in the system's temporary folder.
+static RUN_DIR: OnceLock<PathBuf> = OnceLock::new();
+
+fn run_dir() -> &'static Path {
+    RUN_DIR.get_or_init(|| {
+        if std::env::var_os("NATIVE_PROMISES_KEEP_TEMP").is_none() {
+            remove_at_exit();
+        }
+        std::env::temp_dir().join(format!("native-promises-tests-{}", std::process::id()))
+    })
+}
+
+/// Removes the run's folder when the test binary exits: the harness has no
+/// hook after the last test, but it returns from `main`, and the C runtime
+/// then runs the `atexit` functions.
+#[allow(unsafe_code)]
+fn remove_at_exit() {
+    extern "C" fn remove() {
+        if let Some(dir) = RUN_DIR.get() {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+    // SAFETY: atexit only records the pointer to a plain `extern "C" fn`, which
+    // neither unwinds (errors are ignored) nor touches anything freed at exit.
+    let registered = unsafe { libc::atexit(remove) };
+    assert_eq!(registered, 0, "atexit");
 }
 
 /// What a run printed and how it ended.
@@ -75,7 +90,7 @@ pub struct Outcome {
 }
 
 /// Runs binary `name` with `args` as slapgrid does: stdin from /dev/null, proxy
-/// variables cleared, working folder `cwd` (or a fresh temp folder).
+/// variables cleared; the working folder is the test's own (see [`run_in`]).
 pub fn run<I, S>(name: &str, args: I) -> Outcome
 where
     I: IntoIterator<Item = S>,
@@ -203,6 +218,19 @@ impl Outcome {
             self.code == Some(code) && self.stdout.is_empty() && self.stderr.is_empty(),
             "expected silent exit {code}\n{self}"
         );
+    }
+
+    /// Asserts the run ended on its deadline `timeout`: not before it (less a
+    /// tenth, the timer's and the clock's granularity) and at most a second
+    /// after it (starting, printing and exiting on a loaded machine).
+    #[track_caller]
+    pub fn ended_on_deadline(&self, timeout: Duration) -> &Self {
+        self.within(timeout + Duration::from_secs(1));
+        assert!(
+            self.elapsed >= timeout - timeout / 10,
+            "ended before its deadline of {timeout:?}\n{self}"
+        );
+        self
     }
 
     /// Asserts the run ended within `limit`.

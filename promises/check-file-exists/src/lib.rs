@@ -17,10 +17,11 @@ use std::time::{Duration, SystemTime};
 
 use argh::FromArgs;
 use shared::args::{display_arg, os_arg, parse_seconds};
-use shared::{Common, Deadline, Failure, Promise, Report, Status, Usage};
+use shared::{Deadline, Failure, Promise, Report, Usage};
 
 pub use state::{FileType, State};
 
+shared::promise_options! {
 /// Checks the state of a path: that it exists (optionally as a given type), is
 /// absent, empty or not empty, and that it was modified recently enough.
 #[derive(FromArgs, Debug)]
@@ -54,26 +55,9 @@ pub struct Args {
     /// text appended to a failure message, such as where to read more
     #[argh(option)]
     pub hint: Option<String>,
-
-    /// seconds the whole check may take; fractions allowed (default: 10)
-    #[argh(
-        option,
-        from_str_fn(parse_seconds),
-        default = "shared::DEFAULT_TIMEOUT"
-    )]
-    pub timeout: Duration,
-
-    /// print nothing on success
-    #[argh(switch, short = 'q')]
-    pub quiet: bool,
-
-    /// append Nagios performance data (age and size) after a | on success
-    #[argh(switch)]
-    pub perfdata: bool,
-
-    /// print the version and exit
-    #[argh(switch)]
-    pub version: bool,
+}
+timeout = "seconds the whole check may take; fractions allowed (default: 10)",
+perfdata = "append Nagios performance data (age and size) after a | on success",
 }
 
 /// The longest `--hint`: it shares the line with the failure it follows.
@@ -106,23 +90,11 @@ impl fmt::Display for Error {
     }
 }
 
-impl Failure for Error {
-    fn status(&self) -> Status {
-        Status::Critical
-    }
-}
+impl Failure for Error {}
 
 impl Promise for Args {
     type Plan = Plan;
     type Error = Error;
-
-    fn common(&self) -> Common {
-        Common {
-            timeout: self.timeout,
-            quiet: self.quiet,
-            perfdata: self.perfdata,
-        }
-    }
 
     fn plan(self) -> Result<Plan, Usage> {
         shared::args::check_path("--path", &self.path)?;
@@ -147,7 +119,7 @@ impl Promise for Args {
         })
     }
 
-    fn execute(plan: Plan, deadline: &Deadline) -> Result<Report, Error> {
+    fn execute(plan: Plan, deadline: &Deadline, perfdata: bool) -> Result<Report, Error> {
         deadline.set_stage(&plan.shown, "reading its status (hung file system?)");
         let fail = |message: String| Error {
             message,
@@ -226,7 +198,7 @@ impl Promise for Args {
             "{shown} {} ({found}, {size}{fresh})",
             plan.state.verb()
         ));
-        if !shared::report::perfdata_wanted() {
+        if !perfdata {
             return Ok(report);
         }
         if let Some(age) = age {
@@ -253,5 +225,52 @@ impl Plan {
             (t, State::NotEmpty) => format!("a non-empty {t}"),
             (t, _) => t.with_article(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every usage error of the options and of plan(), with its exact line
+    /// (the binary prints it after `UNKNOWN: `, exit 3); the black-box tests
+    /// run one case of each source through the binary.
+    #[test]
+    fn usage_errors_say_what_is_wrong() {
+        let cases: [(&[&str], &str); 7] = [
+            (
+                &["--path", "x", "--state", "absent", "--type", "file"],
+                "--state absent takes neither --type nor --max-age",
+            ),
+            (
+                &["--path", "x", "--state", "absent", "--max-age", "5"],
+                "--state absent takes neither --type nor --max-age",
+            ),
+            (
+                &["--path", "x", "--state", "full"],
+                "Error parsing option '--state' with value 'full': expected exists, absent, empty or not-empty, got 'full' (see --help)",
+            ),
+            (
+                &["--path", "x", "--type", "directory"],
+                "Error parsing option '--type' with value 'directory': expected any, file, dir, socket, fifo or symlink, got 'directory' (see --help)",
+            ),
+            (
+                &["--path", "x", "--max-age", "-5"],
+                "Error parsing option '--max-age' with value '-5': expected a positive number of seconds such as 10 or 0.5, got '-5' (see --help)",
+            ),
+            (&["--path", ""], "--path needs a path"),
+            (
+                &["--state", "empty"],
+                "Required options not provided: --path (see --help)",
+            ),
+        ];
+        for (args, line) in cases {
+            assert_eq!(
+                shared::usage_line::<Args>(args).as_deref(),
+                Some(line),
+                "{args:?}"
+            );
+        }
+        assert_eq!(shared::usage_line::<Args>(&["--path", "x"]), None);
     }
 }

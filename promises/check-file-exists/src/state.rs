@@ -185,7 +185,7 @@ impl fmt::Display for Size {
 pub fn format_age(age: Duration) -> String {
     let secs = age.as_secs();
     match secs {
-        0..60 => shared::args::format_seconds(age),
+        0..60 => shared::format::format_seconds(age),
         60..3600 => format!("{} min {} s", secs / 60, secs % 60),
         3600..86400 => format!("{} h {} min", secs / 3600, secs % 3600 / 60),
         _ => format!("{} d {} h", secs / 86400, secs % 86400 / 3600),

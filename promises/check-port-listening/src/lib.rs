@@ -14,13 +14,15 @@ use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
 use std::time::{Duration, Instant};
 
 use argh::FromArgs;
-use shared::args::{display_arg, format_millis, os_arg, parse_seconds};
-use shared::report::{perf_seconds, perfdata_wanted};
-use shared::{Common, Deadline, Failure, Promise, Report, Status, Usage};
+use shared::args::{display_arg, os_arg};
+use shared::format::format_millis;
+use shared::report::perf_seconds;
+use shared::{Deadline, Failure, Promise, Report, Usage};
 use socket2::{Domain, SockAddr, Socket, Type};
 
 pub use target::{Family, Target, parse_port};
 
+shared::promise_options! {
 /// Checks that a TCP port, a Unix socket or a Linux abstract socket accepts
 /// connections. Connects, sends nothing, closes at once. Every address a host
 /// name resolves to is tried until one accepts.
@@ -56,26 +58,9 @@ pub struct Args {
     /// name of a Linux abstract socket (without the leading @ or NUL), instead of a TCP port
     #[argh(option, arg_name = "name")]
     pub r#abstract: Option<String>,
-
-    /// seconds the whole check may take, resolution included; fractions allowed (default: 10)
-    #[argh(
-        option,
-        from_str_fn(parse_seconds),
-        default = "shared::DEFAULT_TIMEOUT"
-    )]
-    pub timeout: Duration,
-
-    /// print nothing on success
-    #[argh(switch, short = 'q')]
-    pub quiet: bool,
-
-    /// append Nagios performance data (response time) after a | on success
-    #[argh(switch)]
-    pub perfdata: bool,
-
-    /// print the version and exit
-    #[argh(switch)]
-    pub version: bool,
+}
+timeout = "seconds the whole check may take, resolution included; fractions allowed (default: 10)",
+perfdata = "append Nagios performance data (response time) after a | on success",
 }
 
 /// What the check found wrong.
@@ -134,23 +119,11 @@ impl fmt::Display for Error {
     }
 }
 
-impl Failure for Error {
-    fn status(&self) -> Status {
-        Status::Critical
-    }
-}
+impl Failure for Error {}
 
 impl Promise for Args {
     type Plan = Target;
     type Error = Error;
-
-    fn common(&self) -> Common {
-        Common {
-            timeout: self.timeout,
-            quiet: self.quiet,
-            perfdata: self.perfdata,
-        }
-    }
 
     fn plan(self) -> Result<Target, Usage> {
         let family = match (self.ipv4, self.ipv6) {
@@ -180,10 +153,12 @@ impl Promise for Args {
         }
     }
 
-    fn execute(target: Target, deadline: &Deadline) -> Result<Report, Error> {
+    fn execute(target: Target, deadline: &Deadline, perfdata: bool) -> Result<Report, Error> {
         match target {
-            Target::Tcp { host, port, family } => check_tcp(&host, port, family, deadline),
-            Target::Unix { address, shown } => check_unix(&address, &shown, deadline),
+            Target::Tcp { host, port, family } => {
+                check_tcp(&host, port, family, deadline, perfdata)
+            }
+            Target::Unix { address, shown } => check_unix(&address, &shown, deadline, perfdata),
         }
     }
 }
@@ -193,6 +168,7 @@ fn check_tcp(
     port: u16,
     family: Option<Family>,
     deadline: &Deadline,
+    perfdata: bool,
 ) -> Result<Report, Error> {
     let target = target::tcp_name(host, port);
     // An IP literal is not looked up: no resolving stage to prepare for it.
@@ -217,7 +193,7 @@ fn check_tcp(
             family,
         });
     }
-    connect_any(target, &addresses, deadline)
+    connect_any(target, &addresses, deadline, perfdata)
 }
 
 /// Tries every address in turn until one accepts.
@@ -225,6 +201,7 @@ fn connect_any(
     target: String,
     addresses: &[SocketAddr],
     deadline: &Deadline,
+    perfdata: bool,
 ) -> Result<Report, Error> {
     // Empty until a failure: the usual run succeeds at its first address.
     let mut attempts = Vec::new();
@@ -242,7 +219,7 @@ fn connect_any(
             Domain::for_address(*address),
             share,
         ) {
-            Ok(()) => return Ok(listening(&target, &shown, started, deadline)),
+            Ok(()) => return Ok(listening(&target, &shown, started, deadline, perfdata)),
             Err(error) => {
                 last_timed_out = error.kind() == io::ErrorKind::TimedOut;
                 attempts.push(format!("{shown} {}", describe(&error)));
@@ -263,12 +240,17 @@ fn connect_any(
     Err(Error::Connect { target, attempts })
 }
 
-fn check_unix(address: &SockAddr, shown: &str, deadline: &Deadline) -> Result<Report, Error> {
+fn check_unix(
+    address: &SockAddr,
+    shown: &str,
+    deadline: &Deadline,
+    perfdata: bool,
+) -> Result<Report, Error> {
     deadline.set_stage(shown, "connecting");
     let started = Instant::now();
     let budget = deadline.remaining();
     match connect(address, Domain::UNIX, budget) {
-        Ok(()) => Ok(listening(shown, "", started, deadline)),
+        Ok(()) => Ok(listening(shown, "", started, deadline, perfdata)),
         Err(error) if error.kind() == io::ErrorKind::TimedOut => {
             Err(Error::Timeout(deadline.timed_out(shown, "connecting")))
         }
@@ -288,7 +270,13 @@ fn connect(address: &SockAddr, domain: Domain, budget: Duration) -> io::Result<(
     socket.connect_timeout(address, budget)
 }
 
-fn listening(target: &str, address: &str, started: Instant, deadline: &Deadline) -> Report {
+fn listening(
+    target: &str,
+    address: &str,
+    started: Instant,
+    deadline: &Deadline,
+    perfdata: bool,
+) -> Report {
     let took = started.elapsed();
     let elapsed = format_millis(took);
     let report = if address.is_empty() {
@@ -298,7 +286,7 @@ fn listening(target: &str, address: &str, started: Instant, deadline: &Deadline)
             "{target} is listening ({address} accepted in {elapsed})"
         ))
     };
-    if !perfdata_wanted() {
+    if !perfdata {
         return report;
     }
     let time = format!(
@@ -349,7 +337,7 @@ mod tests {
         let open = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
         let open_address = open.local_addr().unwrap();
         let deadline = Deadline::unguarded(Duration::from_secs(5));
-        let report = connect_any("t".into(), &[closed(), open_address], &deadline).unwrap();
+        let report = connect_any("t".into(), &[closed(), open_address], &deadline, false).unwrap();
         assert!(
             report
                 .message
@@ -364,7 +352,12 @@ mod tests {
         let open = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
         let deadline = Deadline::unguarded(Duration::from_millis(800));
         let started = Instant::now();
-        let report = connect_any("t".into(), &[hole, open.local_addr().unwrap()], &deadline);
+        let report = connect_any(
+            "t".into(),
+            &[hole, open.local_addr().unwrap()],
+            &deadline,
+            false,
+        );
         assert!(report.is_ok(), "{report:?}");
         // The black hole got half the time, not all of it.
         let spent = started.elapsed();
@@ -378,7 +371,7 @@ mod tests {
     fn every_failure_is_listed_and_a_final_timeout_names_the_deadline() {
         let (refused_a, refused_b) = (closed(), closed());
         let deadline = Deadline::unguarded(Duration::from_secs(5));
-        let error = connect_any("t".into(), &[refused_a, refused_b], &deadline).unwrap_err();
+        let error = connect_any("t".into(), &[refused_a, refused_b], &deadline, false).unwrap_err();
         assert_eq!(
             error.to_string(),
             format!(
@@ -387,7 +380,7 @@ mod tests {
         );
         let (_hole, _filler, hole) = black_hole();
         let deadline = Deadline::unguarded(Duration::from_millis(300));
-        let error = connect_any("t".into(), &[closed(), hole], &deadline).unwrap_err();
+        let error = connect_any("t".into(), &[closed(), hole], &deadline, false).unwrap_err();
         assert!(
             error
                 .to_string()
@@ -398,5 +391,87 @@ mod tests {
             error.to_string().ends_with(&format!("{hole} timed out")),
             "{error}"
         );
+    }
+
+    /// Every usage error of the options and of plan(), with its exact line
+    /// (the binary prints it after `UNKNOWN: `, exit 3); the black-box tests
+    /// run one case of each source through the binary.
+    #[test]
+    fn usage_errors_say_what_is_wrong() {
+        let both = "--unix-socket and --abstract exclude --host, --port, -4 and -6";
+        let long = format!("/{}", "s".repeat(200));
+        let mut cases: Vec<(Vec<&str>, String)> = vec![
+            (
+                vec!["--host", "127.0.0.1", "--port", "80", "-6"],
+                "--host 127.0.0.1 is not an IPv6 address, but -6 was given".into(),
+            ),
+            (
+                vec!["--host", "::1", "--port", "80", "-4"],
+                "--host ::1 is not an IPv4 address, but -4 was given".into(),
+            ),
+            (
+                vec!["--port", "80", "-4", "-6"],
+                "-4 and -6 exclude each other".into(),
+            ),
+            (
+                vec!["--unix-socket", "/x.sock", "--port", "80"],
+                both.into(),
+            ),
+            (vec!["--abstract", "x", "--host", "localhost"], both.into()),
+            (vec!["--abstract", "x", "-4"], both.into()),
+            (
+                vec!["--unix-socket", "/x", "--abstract", "x"],
+                "--unix-socket and --abstract exclude each other".into(),
+            ),
+            (
+                vec!["--unix-socket", ""],
+                "--unix-socket needs a path".into(),
+            ),
+            (vec!["--abstract", ""], "--abstract needs a name".into()),
+            (
+                vec!["--unix-socket", &long],
+                "--unix-socket is 201 bytes long, longer than a socket path can be (107)".into(),
+            ),
+            (
+                vec!["--host", "localhost"],
+                "one of --port, --unix-socket or --abstract is required (see --help)".into(),
+            ),
+            (
+                vec!["--host", "", "--port", "1"],
+                "--host needs a host name or address".into(),
+            ),
+            (
+                vec!["--host", "[127.0.0.1]", "--port", "1"],
+                "--host [127.0.0.1]: brackets only go around an IPv6 address".into(),
+            ),
+            (
+                vec!["--host", "a b", "--port", "1"],
+                "--host a b is not a host name or IP address".into(),
+            ),
+        ];
+        for bad in [
+            "0",
+            "65536",
+            "abc",
+            "80abc",
+            "-1",
+            "",
+            "99999999999999999999",
+        ] {
+            cases.push((
+                vec!["--port", bad],
+                format!(
+                    "Error parsing option '--port' with value '{bad}': expected a port number from 1 to 65535, got '{bad}' (see --help)"
+                ),
+            ));
+        }
+        for (args, line) in cases {
+            assert_eq!(
+                shared::usage_line::<Args>(&args).as_deref(),
+                Some(line.as_str()),
+                "{args:?}"
+            );
+        }
+        assert_eq!(shared::usage_line::<Args>(&["--port", "80"]), None);
     }
 }

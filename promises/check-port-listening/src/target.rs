@@ -162,8 +162,8 @@ pub fn tcp_name(host: &str, port: u16) -> String {
 /// # Errors
 /// A message for argh to print after the option's name.
 pub fn parse_port(value: &str) -> Result<u16, String> {
-    match value.parse::<u16>() {
-        Ok(port) if port > 0 && value.bytes().all(|b| b.is_ascii_digit()) => Ok(port),
+    match shared::number::digits::<u16>(value) {
+        Some(port) if port > 0 => Ok(port),
         _ => Err(format!(
             "expected a port number from 1 to 65535, got '{}'",
             shared::args::display_arg(value)

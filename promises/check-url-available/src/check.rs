@@ -8,8 +8,8 @@
 use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-use shared::args::format_millis;
-use shared::report::{describe_io, perf_seconds, perfdata_wanted, sanitize};
+use shared::format::format_millis;
+use shared::report::{describe_io, perf_seconds, sanitize};
 use shared::{Deadline, Report};
 use ureq::Agent;
 use ureq::config::AutoHeaderValue;
@@ -49,6 +49,7 @@ pub fn run(
     tls: Tls,
     authorization: Option<HeaderValue>,
     deadline: &Deadline,
+    perfdata: bool,
 ) -> Result<Report, Error> {
     let progress = Arc::new(Progress::new(*deadline, plan.cert_min_days.is_some()));
     let agent = agent(plan, tls, &progress);
@@ -74,7 +75,9 @@ pub fn run(
             .get(LOCATION)
             .filter(|_| is_redirect(status));
         let (Some(max), Some(location)) = (plan.redirects, location) else {
-            return judge(plan, response, &subject, started, &progress, deadline);
+            return judge(
+                plan, response, &subject, started, &progress, deadline, perfdata,
+            );
         };
         let next = target::resolve(&uri, location.as_bytes())
             .map_err(|why| Error::Failed(format!("{subject} returned {status} with {why}")))?;
@@ -194,6 +197,7 @@ fn judge(
     started: Instant,
     progress: &Progress,
     deadline: &Deadline,
+    perfdata: bool,
 ) -> Result<Report, Error> {
     let status = response.status().as_u16();
     let mut notes = String::new();
@@ -264,7 +268,7 @@ fn judge(
         }
         None => (Report::ok(done), None),
     };
-    if !perfdata_wanted() {
+    if !perfdata {
         return Ok(report);
     }
     let time = format!(

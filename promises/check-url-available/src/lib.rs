@@ -21,7 +21,7 @@ use std::time::Duration;
 
 use argh::FromArgs;
 use shared::args::{display_arg, os_arg, parse_seconds};
-use shared::{Common, Deadline, Failure, Promise, Report, Status, Usage};
+use shared::{Deadline, Failure, Promise, Report, Status, Usage};
 use ureq::http::Uri;
 use ureq::http::header::{HeaderName, HeaderValue};
 
@@ -39,6 +39,7 @@ pub mod parsers {
     pub use shared::x509::{format_utc, validity};
 }
 
+shared::promise_options! {
 /// Checks that an HTTP or HTTPS URL answers with an expected status code, and
 /// optionally content and certificate lifetime. Redirects are followed and the
 /// final response is judged. TLS is verified unless -k is given.
@@ -114,14 +115,6 @@ pub struct Args {
     #[argh(option, arg_name = "file")]
     pub password_file: Option<String>,
 
-    /// seconds the whole check may take, redirects and DNS included; fractions allowed (default: 10)
-    #[argh(
-        option,
-        from_str_fn(parse_seconds),
-        default = "shared::DEFAULT_TIMEOUT"
-    )]
-    pub timeout: Duration,
-
     /// file holding the timeout in seconds, read at every run; overrides --timeout when it holds a number, ignored when missing, empty or not a number
     #[argh(option, arg_name = "file")]
     pub timeout_file: Option<String>,
@@ -145,18 +138,9 @@ pub struct Args {
     /// do not verify the certificate of an https:// --proxy (-k is for the URL only)
     #[argh(switch)]
     pub proxy_insecure: bool,
-
-    /// print nothing on success
-    #[argh(switch, short = 'q')]
-    pub quiet: bool,
-
-    /// append Nagios performance data (response time, certificate days left) after a | on success
-    #[argh(switch)]
-    pub perfdata: bool,
-
-    /// print the version and exit
-    #[argh(switch)]
-    pub version: bool,
+}
+timeout = "seconds the whole check may take, redirects and DNS included; fractions allowed (default: 10)",
+perfdata = "append Nagios performance data (response time, certificate days left) after a | on success",
 }
 
 /// Which status codes pass.
@@ -246,14 +230,6 @@ impl Failure for Error {
 impl Promise for Args {
     type Plan = Plan;
     type Error = Error;
-
-    fn common(&self) -> Common {
-        Common {
-            timeout: self.timeout,
-            quiet: self.quiet,
-            perfdata: self.perfdata,
-        }
-    }
 
     fn plan(self) -> Result<Plan, Usage> {
         let url = target::parse_url(&self.url)?;
@@ -364,7 +340,7 @@ impl Promise for Args {
         }
     }
 
-    fn execute(plan: Plan, deadline: &Deadline) -> Result<Report, Error> {
+    fn execute(plan: Plan, deadline: &Deadline, perfdata: bool) -> Result<Report, Error> {
         let stage = |file: &FileArg| {
             deadline.set_stage(
                 &plan.shown,
@@ -378,7 +354,7 @@ impl Promise for Args {
             ),
             None => None,
         };
-        check::run(&plan, tls, authorization, deadline)
+        check::run(&plan, tls, authorization, deadline, perfdata)
     }
 }
 
@@ -523,10 +499,8 @@ fn parse_cert_min_days(value: &str) -> Result<u32, String> {
 
 /// Digits only (no sign, space, exponent or base prefix), `0..=max`.
 fn parse_count(value: &str, max: u32, what: &str) -> Result<u32, String> {
-    value
-        .parse::<u32>()
-        .ok()
-        .filter(|n| *n <= max && value.bytes().all(|b| b.is_ascii_digit()))
+    shared::number::digits::<u32>(value)
+        .filter(|n| *n <= max)
         .ok_or_else(|| {
             format!(
                 "expected {what} from 0 to {max}, got '{}'",
@@ -538,18 +512,12 @@ fn parse_count(value: &str, max: u32, what: &str) -> Result<u32, String> {
 /// `--timeout-file`: a positive number of seconds, or nothing usable.
 #[must_use]
 pub fn timeout_from_file(file: &FileArg) -> Option<Duration> {
-    use std::io::Read;
     // Opening a FIFO blocks and a device may never end: regular files only, a few bytes.
     if !std::fs::metadata(&file.path).ok()?.is_file() {
         return None;
     }
-    let mut text = String::new();
-    std::fs::File::open(&file.path)
-        .ok()?
-        .take(64)
-        .read_to_string(&mut text)
-        .ok()?;
-    parse_seconds(text.trim()).ok()
+    let bytes = shared::file::read_prefix(std::path::Path::new(&file.path), 64).ok()?;
+    parse_seconds(std::str::from_utf8(&bytes).ok()?.trim()).ok()
 }
 
 #[cfg(test)]

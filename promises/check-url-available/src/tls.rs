@@ -10,7 +10,7 @@
 
 use std::ffi::OsString;
 use std::fmt;
-use std::io::Read;
+use std::path::Path;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
@@ -24,6 +24,7 @@ use rustls::sign::CertifiedKey;
 use rustls::{AlertDescription, CertificateError, ClientConfig, DigitallySignedStruct};
 use rustls::{Error as TlsError, RootCertStore, SignatureScheme};
 use shared::args::{display_arg, os_arg};
+use shared::file::ReadError;
 
 use shared::x509::format_utc;
 
@@ -65,24 +66,18 @@ impl FileArg {
     /// A usage line naming the option, the file and the OS error.
     pub fn read(&self, stage: Stage<'_>) -> Result<Vec<u8>, String> {
         stage(self);
-        let fail = |e: std::io::Error| {
-            format!(
+        shared::file::read_capped(Path::new(&self.path), MAX_FILE_BYTES).map_err(|e| match e {
+            ReadError::Io(e) => format!(
                 "cannot read {} {}: {}",
                 self.option,
                 self.shown,
                 shared::report::describe_io(&e)
-            )
-        };
-        let mut bytes = Vec::new();
-        std::fs::File::open(&self.path)
-            .map_err(fail)?
-            .take(MAX_FILE_BYTES + 1)
-            .read_to_end(&mut bytes)
-            .map_err(fail)?;
-        if bytes.len() as u64 > MAX_FILE_BYTES {
-            return Err(self.invalid(format_args!("is larger than {} MiB", MAX_FILE_BYTES >> 20)));
-        }
-        Ok(bytes)
+            ),
+            ReadError::Larger(_) => {
+                self.invalid(format_args!("is larger than {} MiB", MAX_FILE_BYTES >> 20))
+            }
+            ReadError::NotRegular => self.invalid("is not a regular file"),
+        })
     }
 
     fn invalid(&self, what: impl fmt::Display) -> String {

@@ -1,0 +1,91 @@
+//! The one list of promises holds: every folder under `promises/` is a promise
+//! recipe-generator knows, the Makefile builds and the release ships, with the
+//! metadata the tests need, and nothing else is. Forgetting the registry entry
+//! of a new promise fails here.
+
+use std::collections::BTreeSet;
+use std::process::Command;
+
+use crate::util::promises::{crate_dir, meta, promise_folders, root};
+use crate::util::{PROMISES, SHIPPED};
+
+fn set<S: ToString>(names: impl IntoIterator<Item = S>) -> BTreeSet<String> {
+    names.into_iter().map(|n| n.to_string()).collect()
+}
+
+#[test]
+fn every_folder_under_promises_is_in_the_registry_and_back() {
+    let folders = set(promise_folders());
+    let registry = set(PROMISES);
+    assert_eq!(
+        folders.difference(&registry).collect::<Vec<_>>(),
+        Vec::<&String>::new(),
+        "folders under promises/ missing from recipe-generator/src/registry.rs"
+    );
+    assert_eq!(
+        registry.difference(&folders).collect::<Vec<_>>(),
+        Vec::<&String>::new(),
+        "registry entries with no folder under promises/"
+    );
+}
+
+#[test]
+fn every_shipped_binary_has_its_metadata_and_its_crate_s_name() {
+    for name in SHIPPED {
+        let meta = meta(name);
+        assert_eq!(
+            meta.package,
+            name,
+            "{}: the package must be named after its folder",
+            crate_dir(name).display()
+        );
+        assert!(meta.size_budget > 0, "{name}: no size budget");
+    }
+    for name in PROMISES {
+        assert!(
+            !meta(name).valid_args.is_empty(),
+            "{name}: valid-args is empty"
+        );
+    }
+}
+
+#[test]
+fn the_makefile_builds_every_shipped_binary_and_no_other() {
+    let output = Command::new("make")
+        .args([
+            "--no-print-directory",
+            "-s",
+            "--eval",
+            "print-binaries: ; @echo $(BINARIES)",
+            "print-binaries",
+        ])
+        .current_dir(root())
+        .output();
+    let Ok(output) = output else {
+        eprintln!("SKIP: make is not installed; the Makefile's BINARIES not checked");
+        return;
+    };
+    assert!(output.status.success(), "{output:?}");
+    let listed = set(String::from_utf8_lossy(&output.stdout).split_whitespace());
+    assert_eq!(listed, set(SHIPPED), "the Makefile's BINARIES");
+}
+
+#[test]
+fn the_release_holds_every_shipped_binary_and_no_other() {
+    let Some(dir) = std::env::var_os("PROMISE_BIN_DIR") else {
+        eprintln!("SKIP: PROMISE_BIN_DIR is not set; the release's binaries not checked");
+        return;
+    };
+    let found = set(std::fs::read_dir(&dir).expect("PROMISE_BIN_DIR").map(|e| {
+        e.expect("an entry")
+            .file_name()
+            .to_string_lossy()
+            .into_owned()
+    }));
+    assert_eq!(
+        found,
+        set(SHIPPED),
+        "the binaries in {}",
+        dir.to_string_lossy()
+    );
+}
