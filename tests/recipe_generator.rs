@@ -701,7 +701,7 @@ fn convert_an_installed_cfg_then_run_every_wrapper() {
             "",
             expected(
                 "would write",
-                "dry run: 6 to write, 0 unchanged, 1 skipped, 3 other parts left alone"
+                "dry run: 6 to write, 0 unchanged, 1 skipped, 3 other parts left alone; 1 cookbook part converted in place: the next buildout run that installs it rewrites its file, change the profile to keep the wrappers"
             )
             .as_str()
         ),
@@ -720,7 +720,7 @@ fn convert_an_installed_cfg_then_run_every_wrapper() {
             "",
             expected(
                 "written",
-                "done: 6 written, 0 unchanged, 1 skipped, 3 other parts left alone"
+                "done: 6 written, 0 unchanged, 1 skipped, 3 other parts left alone; 1 cookbook part converted in place: the next buildout run that installs it rewrites its file, change the profile to keep the wrappers"
             )
             .as_str()
         ),
@@ -767,7 +767,7 @@ fn convert_an_installed_cfg_then_run_every_wrapper() {
         again.stdout,
         expected(
             "unchanged",
-            "done: 0 written, 6 unchanged, 1 skipped, 3 other parts left alone"
+            "done: 0 written, 6 unchanged, 1 skipped, 3 other parts left alone; 1 cookbook part converted in place: the next buildout run that installs it rewrites its file, change the profile to keep the wrappers"
         ),
         "{again}"
     );
@@ -788,7 +788,7 @@ fn convert_validates_everything_before_writing_anything() {
     );
     let cases = [
         (
-            "[bad]\n<= monitor-promise-base\npromise = check_socket_listening\nname = bad.py\nconfig-host = ${frontend:host}\nconfig-port = 80\n",
+            "[monitor-promise-base]\nrecipe = slapos.cookbook:promise.plugin\n[bad]\n<= monitor-promise-base\npromise = check_socket_listening\nname = bad.py\nconfig-host = ${frontend:host}\nconfig-port = 80\n",
             "UNKNOWN: [bad] config-host: ${frontend:host} is unresolved: this file has no section [frontend]",
         ),
         (
@@ -845,6 +845,7 @@ fn convert_url_parts_with_their_legacy_semantics() {
     let ca_file = tls::write(&partition, "frontend.crt", &identity.cert_pem);
     let handler = |request: &Request| match request.target.as_str() {
         "/" => Reply::text(200, "Welcome to the shop"),
+        "/down" => Reply::text(503, "Welcome, but under maintenance"),
         "/admin" => Reply::status(401),
         "/moved" => Reply::redirect(302, "/"),
         "/slow" => Reply::Hang,
@@ -861,6 +862,7 @@ fn convert_url_parts_with_their_legacy_semantics() {
         https.url("https", "/auth"),
     );
     let page = http.url("http", "/");
+    let page_down = http.url("http", "/down");
     fs::write(partition.join("etc/slow_timeout"), "1\n").unwrap();
     let cfg = partition.join("buildout.cfg");
     let curl = "dash_path = /opt/dash/bin/dash\ncurl_path = /opt/curl/bin/curl";
@@ -868,7 +870,7 @@ fn convert_url_parts_with_their_legacy_semantics() {
         &cfg,
         format!(
             "[buildout]
-parts = site admin slow page page-regex front front-verify front-ca moved auth
+parts = site admin slow page page-down page-regex front front-verify front-ca moved auth
 directory = {p}
 
 [directory]
@@ -900,6 +902,12 @@ path = ${{directory:promise}}/page
 url = {page}
 match = Welcome
 {curl}
+
+# curl | grep never looked at the status: a 503 page with the text passed.
+[page-down]
+<= page
+path = ${{directory:promise}}/page-down
+url = {page_down}
 
 [page-regex]
 <= page
@@ -963,6 +971,7 @@ config-password = {PASSWORD}
         ("admin", "admin", ""),
         ("slow", "slow", ""),
         ("page", "page", ""),
+        ("page-down", "page-down", ""),
         (
             "page-regex",
             "page-regex",
@@ -980,7 +989,7 @@ config-password = {PASSWORD}
             "written: {p}/etc/promise/{file} ([{section}] check-url-available, run directly{note})"
         )
     })
-    .chain(["done: 10 written, 0 unchanged, 0 skipped, 2 other parts left alone".to_owned()])
+    .chain(["done: 11 written, 0 unchanged, 0 skipped, 0 other parts left alone; 6 cookbook parts converted in place: the next buildout run that installs them rewrites their files, change the profile to keep the wrappers".to_owned()])
     .collect();
     assert_eq!(
         (out.code, out.stderr.as_str(), out.stdout.as_str()),
@@ -1002,6 +1011,7 @@ config-password = {PASSWORD}
             &format!("CRITICAL: {slow} timed out after 1 s waiting for the response headers"),
         );
     ok("page", &format!("OK: {page} returned 200 in "));
+    ok("page-down", &format!("OK: {page_down} returned 503 in "));
     run_wrapper(&wrapper("page-regex"), &[], &partition).expect(
         2,
         &format!(

@@ -331,7 +331,11 @@ impl Buildout {
         let mut active = true;
         let mut option: Option<String> = None;
         let mut block = false;
-        let lines: Vec<&str> = text.strip_suffix('\n').unwrap_or(text).split('\n').collect();
+        let lines: Vec<&str> = text
+            .strip_suffix('\n')
+            .unwrap_or(text)
+            .split('\n')
+            .collect();
         for (n, line) in lines.into_iter().enumerate() {
             let line = line.strip_suffix('\r').unwrap_or(line);
             let first = line.chars().next();
@@ -433,9 +437,13 @@ impl Buildout {
                 }
             }
             match section.option("<") {
-                Some(bases) => buildout
-                    .bases
-                    .extend(bases.split('\n').map(str::trim).filter(|b| !b.is_empty()).map(str::to_owned)),
+                Some(bases) => buildout.bases.extend(
+                    bases
+                        .split('\n')
+                        .map(str::trim)
+                        .filter(|b| !b.is_empty())
+                        .map(str::to_owned),
+                ),
                 None => apply_changes(section),
             }
         }
@@ -700,10 +708,17 @@ fn apply_changes(section: &mut Section) {
     }
     changed.sort();
     for (key, value) in &changed {
-        let plain: String = key.chars().take(key.chars().count().saturating_sub(2)).collect();
+        let plain: String = key
+            .chars()
+            .take(key.chars().count().saturating_sub(2))
+            .collect();
         if section.option(&plain).is_none() {
             section.remove(key);
-            let value = if key.ends_with('-') { String::new() } else { value.clone() };
+            let value = if key.ends_with('-') {
+                String::new()
+            } else {
+                value.clone()
+            };
             section.set(&plain, value);
         }
     }
@@ -964,7 +979,10 @@ mod tests {
     fn values_on_the_next_line_keep_their_relative_indentation() {
         let b = parse("[a]\nx =\n    if a:\n\n      b\n    c\ny = first\n   second\n\n   third\n");
         assert_eq!(b.get("a", "x").unwrap().as_deref(), Some("if a:\n\n  b\nc"));
-        assert_eq!(b.get("a", "y").unwrap().as_deref(), Some("first\nsecond\nthird"));
+        assert_eq!(
+            b.get("a", "y").unwrap().as_deref(),
+            Some("first\nsecond\nthird")
+        );
     }
 
     #[test]

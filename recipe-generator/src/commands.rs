@@ -85,7 +85,7 @@ pub fn convert(options: Convert, say: &mut dyn FnMut(&str)) -> Result<(), Usage>
             .count();
         Usage::new(format!("{shown} line {}: not UTF-8", line + 1))
     })?;
-    let buildout = Buildout::parse(&text, &shown)?;
+    let buildout = Buildout::parse(&text, &shown)?.in_folder(&folder_of(&file));
     check_bin_dir(&options.bin_dir)?;
     let bin_dir = PathBuf::from(os_arg(&options.bin_dir));
     let shell = PathBuf::from(os_arg(&options.shell));
@@ -97,27 +97,38 @@ pub fn convert(options: Convert, say: &mut dyn FnMut(&str)) -> Result<(), Usage>
     };
 
     let mut ready: Vec<Ready> = Vec::new();
-    let mut skipped = Vec::new();
+    let mut skipped: Vec<String> = buildout
+        .refused()
+        .iter()
+        .map(|r| {
+            format!(
+                "skipped: [{}:{}] (line {}) not read: only linux, posix, python3 and the like are evaluated here",
+                r.name, r.condition, r.line
+            )
+        })
+        .collect();
     let mut others = 0;
+    let mut in_place = 0;
     let mut targets: HashMap<PathBuf, String> = HashMap::new();
-    // A `<=` base is a template unless [buildout] parts installs it too; a file
-    // whose parts cannot be resolved here has its bases taken as templates.
-    let listed: HashSet<String> = match buildout.get("buildout", "parts") {
-        Ok(Some(parts)) => parts.split_whitespace().map(str::to_owned).collect(),
-        _ => HashSet::new(),
+    // The parts are what [buildout] parts installs; a fragment without that
+    // list has its sections with a recipe. A `<=` base is a template unless
+    // it is a part too.
+    let listed: Option<HashSet<String>> = match buildout.get("buildout", "parts") {
+        Ok(Some(parts)) => Some(parts.split_whitespace().map(str::to_owned).collect()),
+        _ => None,
+    };
+    let is_part = |name: &str| match &listed {
+        Some(listed) => listed.contains(name),
+        None => matches!(buildout.get(name, "recipe"), Ok(Some(_))),
     };
     for section in buildout.sections() {
         let name = section.name.as_str();
-        if name == "buildout" {
-            continue;
-        }
-        if buildout.is_macro_base(name) && !listed.contains(name) {
-            others += 1;
+        if name == "buildout" || buildout.is_macro_base(name) && !is_part(name) {
             continue;
         }
         let mapped = match convert::classify(&context, name)? {
             Part::Other => {
-                others += 1;
+                others += usize::from(is_part(name));
                 continue;
             }
             Part::Skipped(why) => {
@@ -141,6 +152,7 @@ pub fn convert(options: Convert, say: &mut dyn FnMut(&str)) -> Result<(), Usage>
                 mapped.output.display()
             )));
         }
+        in_place += usize::from(mapped.in_place);
         let binary = bin_dir.join(promise.name);
         wrapper::check_executable("--bin-dir", &binary)?;
         let wrapper = Wrapper::new(promise, binary, mapped.args).map_err(in_part)?;
@@ -170,7 +182,7 @@ pub fn convert(options: Convert, say: &mut dyn FnMut(&str)) -> Result<(), Usage>
     for line in &skipped {
         say(line);
     }
-    say(&format!(
+    let mut summary = format!(
         "{}: {written} {}, {unchanged} unchanged, {} skipped, {others} other parts left alone",
         if options.dry_run { "dry run" } else { "done" },
         if options.dry_run {
@@ -179,8 +191,29 @@ pub fn convert(options: Convert, say: &mut dyn FnMut(&str)) -> Result<(), Usage>
             "written"
         },
         skipped.len()
-    ));
+    );
+    if in_place > 0 {
+        summary.push_str(&format!(
+            "; {in_place} cookbook {} in place: the next buildout run that installs {} rewrites {}, change the profile to keep the wrappers",
+            if in_place == 1 { "part converted" } else { "parts converted" },
+            if in_place == 1 { "it" } else { "them" },
+            if in_place == 1 { "its file" } else { "their files" },
+        ));
+    }
+    say(&summary);
     Ok(())
+}
+
+/// The folder of `file`, absolute: buildout's `directory` for that file.
+fn folder_of(file: &Path) -> String {
+    let folder = file
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::path::absolute(folder)
+        .unwrap_or_else(|_| folder.to_owned())
+        .to_string_lossy()
+        .into_owned()
 }
 
 /// Renders `wrapper`; the line will say `about`, the form, then `notes`.
@@ -246,9 +279,36 @@ fn read_bounded(file: &Path, shown: &str) -> Result<Vec<u8>, Usage> {
             shared::report::describe_io(&e)
         ))
     };
+    // Opening a FIFO would wait for a writer, reading a device or a folder
+    // makes no sense: only a regular file is opened, and it must still be one
+    // once open.
+    let not_regular = |kind: std::fs::FileType| {
+        use std::os::unix::fs::FileTypeExt;
+        let what = if kind.is_dir() {
+            "a folder"
+        } else if kind.is_fifo() {
+            "a FIFO"
+        } else if kind.is_socket() {
+            "a socket"
+        } else if kind.is_char_device() || kind.is_block_device() {
+            "a device"
+        } else {
+            return None;
+        };
+        Some(Usage::new(format!(
+            "{shown} is {what}, not a buildout file"
+        )))
+    };
+    let metadata = std::fs::metadata(file).map_err(fail)?;
+    if let Some(refused) = not_regular(metadata.file_type()) {
+        return Err(refused);
+    }
+    let opened = std::fs::File::open(file).map_err(fail)?;
+    if let Some(refused) = not_regular(opened.metadata().map_err(fail)?.file_type()) {
+        return Err(refused);
+    }
     let mut bytes = Vec::new();
-    std::fs::File::open(file)
-        .map_err(fail)?
+    opened
         .take(MAX_BUILDOUT_BYTES + 1)
         .read_to_end(&mut bytes)
         .map_err(fail)?;
