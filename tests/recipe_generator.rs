@@ -1043,3 +1043,172 @@ config-password = {PASSWORD}
 const PASSWORD: &str = "p'w\"$(touch pwned)`id` é";
 /// `alice:PASSWORD` in base64, as the Basic authorization header carries it.
 const BASIC: &str = "Basic YWxpY2U6cCd3IiQodG91Y2ggcHduZWQpYGlkYCDDqQ==";
+
+/// The `.installed.cfg` a real zc.buildout run with the real slapos.cookbook
+/// recipes wrote after one run and after two (tests/fixtures/buildout/, made
+/// by its regenerate.sh), the partition folder and ports moved to ours: both
+/// convert to the same wrappers, which pass and fail as the legacy promises
+/// do against the same services.
+#[test]
+fn convert_installed_cfg_of_real_buildout_runs() {
+    let partition = temp_dir("rg-real-buildout");
+    let bin_dir = short_bin_dir(&partition);
+    for folder in ["etc/promise", "etc/plugin", "var"] {
+        fs::create_dir_all(partition.join(folder)).unwrap();
+    }
+    let p = s(&partition);
+    let http = Server::http(V4, |request: &Request| match request.target.as_str() {
+        "/" => Reply::text(200, "Welcome to the shop"),
+        "/down" => Reply::text(503, "Welcome, but under maintenance"),
+        _ => Reply::status(401),
+    })
+    .expect("http");
+    let web = http.url("http", "/");
+    let web_port = web
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .trim_end_matches('/')
+        .to_owned();
+    let listener = listen::tcp4();
+    let port = listener.local_addr().unwrap().port();
+    let closed = listen::closed_port();
+    let _app = listen::unix(&partition.join("var/app.sock"));
+    fs::write(partition.join("var/error.log"), "boom\n").unwrap();
+    let fixture = |n: u8| {
+        let file = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join(format!("tests/fixtures/buildout/installed-{n}.cfg"));
+        fs::read_to_string(file)
+            .unwrap()
+            .replace("/tmp/np-fixture/slappart0", &p)
+            .replace("65001", &web_port)
+            .replace("65002", &closed.to_string())
+            .replace("65003", &port.to_string())
+    };
+    let cfg = partition.join(".installed.cfg");
+    let convert = || {
+        run_in(
+            RG,
+            [
+                "convert",
+                &s(&cfg),
+                "--bin-dir",
+                &s(&bin_dir),
+                "--promise-dir",
+                &format!("{p}/etc/promise"),
+            ],
+            Some(&partition),
+        )
+    };
+    let expected = |verb: &str, summary: &str| {
+        let mut lines: Vec<String> = [
+            ("check-site", "check-url-available"),
+            ("check-admin", "check-url-available"),
+            ("check-port", "check-port-listening"),
+            ("check-page", "check-url-available"),
+            ("check-frontend", "check-url-available"),
+            ("check-backend-port", "check-port-listening"),
+            ("check-app-socket", "check-port-listening"),
+            ("check-error-log", "check-file-exists"),
+        ]
+        .iter()
+        .map(|(name, promise)| {
+            format!("{verb}: {p}/etc/promise/{name} ([{name}] {promise}, run directly)")
+        })
+        .collect();
+        lines.extend([
+            "skipped: [check-release-own] plugin module check_url_available is the software release's own, not slapos.promise.plugin's: no native replacement".to_owned(),
+            "skipped: [check-disk] plugin check_free_disk_space has no native replacement".to_owned(),
+            format!("{summary}, 2 skipped, 1 other parts left alone; 4 cookbook parts converted in place: the next buildout run that installs them rewrites their files, change the profile to keep the wrappers"),
+        ]);
+        lines.join("\n") + "\n"
+    };
+
+    // After one run, then after two: 12 [buildout] sections, the same wrappers.
+    fs::write(&cfg, fixture(1)).unwrap();
+    let first = convert();
+    assert_eq!(
+        (first.code, first.stderr.as_str(), first.stdout.as_str()),
+        (
+            Some(0),
+            "",
+            expected("written", "done: 8 written, 0 unchanged").as_str()
+        ),
+        "{first}"
+    );
+    let twice = fixture(2);
+    assert!(twice.matches("\n[buildout]\n").count() > 10);
+    fs::write(&cfg, twice).unwrap();
+    let second = convert();
+    assert_eq!(
+        (second.code, second.stderr.as_str(), second.stdout.as_str()),
+        (
+            Some(0),
+            "",
+            expected("unchanged", "done: 0 written, 8 unchanged").as_str()
+        ),
+        "{second}"
+    );
+
+    let promise =
+        |name: &str| run_wrapper(&partition.join("etc/promise").join(name), &[], &partition);
+    promise("check-site").expect_parts(0, &format!("OK: {web} returned 200 in "), &[]);
+    // check-secure: a 401 is the service up and protected.
+    promise("check-admin").expect_parts(0, &format!("OK: {web}admin returned 401 in "), &[]);
+    promise("check-port").expect_parts(0, &format!("OK: 127.0.0.1:{port} is listening ("), &[]);
+    // curl | grep never looked at the status: the 503 page holding the text passes.
+    promise("check-page").expect_parts(0, &format!("OK: {web}down returned 503 in "), &[]);
+    promise("check-frontend").expect_parts(0, &format!("OK: {web} returned 200 in "), &[]);
+    promise("check-backend-port").expect(
+        2,
+        &format!(
+            "CRITICAL: 127.0.0.1:{closed} is not listening: 127.0.0.1:{closed} connection refused"
+        ),
+    );
+    promise("check-app-socket").expect_parts(
+        0,
+        &format!("OK: unix socket {p}/var/app.sock is listening ("),
+        &[],
+    );
+    promise("check-error-log").expect(
+        2,
+        &format!("CRITICAL: {p}/var/error.log is not empty (5 bytes), expected it to be empty, content available at {web}log"),
+    );
+}
+
+/// A FIFO (which would block the read forever), a device or a folder given as
+/// FILE is refused before it is opened.
+#[test]
+fn convert_refuses_what_is_not_a_regular_file() {
+    let partition = temp_dir("rg-convert-fifo");
+    let bin_dir = short_bin_dir(&partition);
+    let fifo = partition.join("installed.fifo");
+    let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success());
+    for (file, what) in [
+        (s(&fifo), "a FIFO"),
+        ("/dev/null".to_owned(), "a device"),
+        (s(&partition), "a folder"),
+    ] {
+        // coreutils' timeout turns a blocked read into exit 124, not a hung suite.
+        run_program(
+            Path::new("timeout"),
+            RG,
+            [
+                "60",
+                &s(&bin(RG)),
+                "convert",
+                &file,
+                "--bin-dir",
+                &s(&bin_dir),
+                "--promise-dir",
+                &s(&partition),
+            ],
+            Some(&partition),
+        )
+        .expect(
+            3,
+            &format!("UNKNOWN: {file} is {what}, not a buildout file"),
+        );
+    }
+}
