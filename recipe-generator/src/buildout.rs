@@ -37,6 +37,7 @@
 use std::borrow::Cow;
 use std::cell::Cell;
 use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
 
 use shared::Usage;
 
@@ -107,6 +108,8 @@ pub struct Section {
     pub name: String,
     options: Vec<Option<(String, String)>>,
     index: HashMap<String, usize>,
+    /// The folder of the file that last defined it: `_profile_base_location_`.
+    location: Option<String>,
 }
 
 impl Section {
@@ -312,20 +315,52 @@ fn dedent(value: &str) -> String {
 }
 
 impl Buildout {
-    /// Parses `text`; `file` names it in errors. `${buildout:directory}` and
-    /// `${:_profile_base_location_}` stay unresolved until [`Buildout::in_folder`].
-    ///
-    /// # Errors
-    /// The first line that is not buildout syntax.
-    pub fn parse(text: &str, file: &str) -> Result<Buildout, Usage> {
-        let mut buildout = Buildout {
+    fn empty() -> Buildout {
+        Buildout {
             sections: Vec::new(),
             index: HashMap::new(),
             bases: HashSet::new(),
             refused: Vec::new(),
             folder: None,
             steps: Cell::new(0),
-        };
+        }
+    }
+
+    /// Parses `text` alone (its `extends` are not followed); `file` names it
+    /// in errors. `${buildout:directory}` and `${:_profile_base_location_}`
+    /// stay unresolved until [`Buildout::in_folder`].
+    ///
+    /// # Errors
+    /// The first line that is not buildout syntax.
+    pub fn parse(text: &str, file: &str) -> Result<Buildout, Usage> {
+        let mut buildout = Buildout::empty();
+        buildout.merge(Buildout::parse_one(text, file, None)?);
+        Ok(buildout)
+    }
+
+    /// Reads `path` and, as buildout does, the files its `[buildout] extends`
+    /// names (relative to the folder of the file naming them), each before
+    /// the file that extends it; `read` reads one file.
+    ///
+    /// # Errors
+    /// What `read` says, a syntax error, an `extends` loop or URL.
+    pub fn load(
+        path: &Path,
+        read: &mut dyn FnMut(&Path) -> Result<String, Usage>,
+    ) -> Result<Buildout, Usage> {
+        let mut files = Vec::new();
+        collect(path, read, &mut Vec::new(), &mut files)?;
+        let mut buildout = Buildout::empty();
+        for file in files {
+            buildout.merge(file);
+        }
+        Ok(buildout)
+    }
+
+    /// One file as buildout's parser gives it: its sections merged within
+    /// it, `+=`/`-=` not yet applied.
+    fn parse_one(text: &str, file: &str, location: Option<&str>) -> Result<Buildout, Usage> {
+        let mut buildout = Buildout::empty();
         let bad = |n: usize, what: &str| Usage::new(format!("{file} line {}: {what}", n + 1));
         let mut current: Option<usize> = None;
         let mut active = true;
@@ -431,23 +466,42 @@ impl Buildout {
             block = value.is_empty();
         }
         for section in &mut buildout.sections {
+            section.location = location.map(str::to_owned);
             for (_, value) in section.options.iter_mut().flatten() {
                 if value.starts_with(char::is_whitespace) {
                     *value = dedent(value);
                 }
             }
-            match section.option("<") {
-                Some(bases) => buildout.bases.extend(
-                    bases
-                        .split('\n')
-                        .map(str::trim)
-                        .filter(|b| !b.is_empty())
-                        .map(str::to_owned),
-                ),
-                None => apply_changes(section),
-            }
         }
         Ok(buildout)
+    }
+
+    /// Adds the sections of a file read after those already here, as
+    /// buildout's `_update` does: a section already here takes the new
+    /// options, its `+=`/`-=` applied to the values here; a new one without
+    /// macros has its own applied; a new one with macros keeps them for
+    /// when its macros are resolved.
+    fn merge(&mut self, file: Buildout) {
+        self.refused.extend(file.refused);
+        for mut section in file.sections {
+            match self.index.get(&section.name) {
+                Some(&at) => update_section(&mut self.sections[at], section),
+                None => {
+                    if section.option("<").is_none() {
+                        apply_changes(&mut section);
+                    }
+                    self.index.insert(section.name.clone(), self.sections.len());
+                    self.sections.push(section);
+                }
+            }
+        }
+        self.bases = self
+            .sections
+            .iter()
+            .filter_map(|s| s.option("<"))
+            .flat_map(macro_names)
+            .map(str::to_owned)
+            .collect();
     }
 
     /// Says that the file read is in `folder`: `${buildout:directory}` (unless
@@ -464,6 +518,9 @@ impl Buildout {
             if section.option(key).is_none() {
                 section.set(key, format!("${{buildout:directory}}/{default}"));
             }
+        }
+        for section in &mut self.sections {
+            section.location.get_or_insert_with(|| folder.to_owned());
         }
         self.folder = Some(folder.to_owned());
         self
@@ -674,8 +731,15 @@ impl Buildout {
                 Some(value) => value,
                 // As buildout: the section whose value this is.
                 None if option == "_buildout_section_name_" => section.to_owned(),
-                None if option == "_profile_base_location_" && self.folder.is_some() => {
-                    self.folder.clone().unwrap_or_default()
+                None if option == "_profile_base_location_" => {
+                    match self
+                        .index
+                        .get(section)
+                        .and_then(|&at| self.sections[at].location.clone())
+                    {
+                        Some(location) => location,
+                        None => return Err(unresolved("the file's folder is unknown".into())),
+                    }
                 }
                 None => return Err(unresolved(format!("[{target}] has no option {option}"))),
             };
@@ -687,6 +751,108 @@ impl Buildout {
         }
         out.push_str(rest);
         Ok(out)
+    }
+}
+
+/// The most files one `load` reads (`extends` of `extends`...).
+const MAX_FILES: usize = 256;
+
+/// Reads `path` and what it extends, depth first, into `files`.
+fn collect(
+    path: &Path,
+    read: &mut dyn FnMut(&Path) -> Result<String, Usage>,
+    stack: &mut Vec<PathBuf>,
+    files: &mut Vec<Buildout>,
+) -> Result<(), Usage> {
+    let shown = path.display().to_string();
+    let real = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_owned());
+    if stack.contains(&real) {
+        return Err(Usage::new(format!(
+            "{shown} extends itself (an extends loop)"
+        )));
+    }
+    if files.len() + stack.len() >= MAX_FILES {
+        return Err(Usage::new(format!(
+            "{shown}: more than {MAX_FILES} files to read through extends"
+        )));
+    }
+    let text = read(path)?;
+    let folder = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let folder = std::path::absolute(folder).unwrap_or_else(|_| folder.to_owned());
+    let location = folder.to_string_lossy().into_owned();
+    let mut file = Buildout::parse_one(&text, &shown, Some(&location))?;
+    let at = file.section_index("buildout");
+    let extends = file.sections[at].remove("extends").unwrap_or_default();
+    let optional = file.sections[at]
+        .remove("optional-extends")
+        .unwrap_or_default();
+    stack.push(real);
+    for (name, required) in extends
+        .split_whitespace()
+        .map(|n| (n, true))
+        .chain(optional.split_whitespace().map(|n| (n, false)))
+    {
+        if name.contains("://") {
+            return Err(Usage::new(format!(
+                "{shown}: extends {name}, a URL: convert reads local files only (download it and name the copy)"
+            )));
+        }
+        let next = lexical(&folder.join(name));
+        if required || next.exists() {
+            collect(&next, read, stack, files)?;
+        }
+    }
+    stack.pop();
+    files.push(file);
+    Ok(())
+}
+
+/// `path` without its `.` and `..` (as the names in `extends` are written).
+fn lexical(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if !out.pop() {
+                    out.push("..");
+                }
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// Buildout's `_update_section`: `new`'s `+=`/`-=` applied to its own value
+/// or else to `old`'s, then its options replacing `old`'s.
+fn update_section(old: &mut Section, mut new: Section) {
+    let mut changes: Vec<(String, String)> = new
+        .entries()
+        .filter(|(k, _)| k.ends_with(['+', '-']))
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+    changes.sort_by(|a, b| {
+        let order = |k: &str| (k.trim_end_matches([' ', '+']).to_owned(), k.chars().last());
+        order(&a.0).cmp(&order(&b.0))
+    });
+    for (key, lines) in changes {
+        let op = if key.ends_with('+') { '+' } else { '-' };
+        let plain = key.trim_end_matches([' ', op]).to_owned();
+        let base = new.option(&plain).or(old.option(&plain)).unwrap_or("");
+        let value = change(base, op, &lines);
+        new.remove(&key);
+        new.set(&plain, value);
+    }
+    for (key, value) in new.entries() {
+        old.set(key, value.to_owned());
+    }
+    if new.location.is_some() {
+        old.location = new.location;
     }
 }
 
@@ -1027,6 +1193,64 @@ mod tests {
         );
         let names: Vec<&str> = b.sections().map(|s| s.name.as_str()).collect();
         assert_eq!(names, ["a", "b", "d"]);
+    }
+
+    #[test]
+    fn extends_are_read_first_and_extended_by_the_file() {
+        let dir = std::env::temp_dir().join(format!("rg-extends-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("stack")).unwrap();
+        std::fs::write(
+            dir.join("stack/monitor.cfg"),
+            "[buildout]\nparts = monitor\n[monitor-promise-base]\nrecipe = slapos.cookbook:promise.plugin\n\
+             module = slapos.promise.plugin.${:promise}\n[where]\nat = ${:_profile_base_location_}\n",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.join("instance.cfg"),
+            "[buildout]\nextends = stack/monitor.cfg\noptional-extends = missing.cfg\nparts += check\n\
+             [check]\n<= monitor-promise-base\npromise = check_socket_listening\n[here]\nat = ${:_profile_base_location_}\n",
+        )
+        .unwrap();
+        let mut read = |p: &Path| std::fs::read_to_string(p).map_err(|e| Usage::new(e.to_string()));
+        let b = Buildout::load(&dir.join("instance.cfg"), &mut read).unwrap();
+        assert_eq!(
+            b.get("buildout", "parts").unwrap().as_deref(),
+            Some("monitor\ncheck")
+        );
+        assert_eq!(b.get("buildout", "extends").unwrap(), None);
+        assert_eq!(
+            b.get("check", "module").unwrap().as_deref(),
+            Some("slapos.promise.plugin.check_socket_listening")
+        );
+        let dir_text = dir.to_string_lossy().into_owned();
+        assert_eq!(
+            b.get("where", "at").unwrap(),
+            Some(format!("{dir_text}/stack"))
+        );
+        assert_eq!(b.get("here", "at").unwrap(), Some(dir_text.clone()));
+        std::fs::write(
+            dir.join("stack/monitor.cfg"),
+            "[buildout]\nextends = ../instance.cfg\n",
+        )
+        .unwrap();
+        let error = Buildout::load(&dir.join("instance.cfg"), &mut read).unwrap_err();
+        assert!(
+            error
+                .0
+                .ends_with("instance.cfg extends itself (an extends loop)"),
+            "{error}"
+        );
+        std::fs::write(
+            dir.join("stack/monitor.cfg"),
+            "[buildout]\nextends = https://x/y.cfg\n",
+        )
+        .unwrap();
+        let error = Buildout::load(&dir.join("instance.cfg"), &mut read).unwrap_err();
+        assert!(
+            error.0.contains("extends https://x/y.cfg, a URL"),
+            "{error}"
+        );
+        std::fs::remove_dir_all(dir).unwrap();
     }
 
     #[test]

@@ -76,16 +76,7 @@ pub fn convert(options: Convert, say: &mut dyn FnMut(&str)) -> Result<(), Usage>
         check_path(option, value)?;
     }
     let file = PathBuf::from(os_arg(&options.file));
-    let shown = file.display().to_string();
-    let bytes = read_bounded(&file, &shown)?;
-    let text = String::from_utf8(bytes).map_err(|e| {
-        let line = e.as_bytes()[..e.utf8_error().valid_up_to()]
-            .iter()
-            .filter(|&&b| b == b'\n')
-            .count();
-        Usage::new(format!("{shown} line {}: not UTF-8", line + 1))
-    })?;
-    let buildout = Buildout::parse(&text, &shown)?.in_folder(&folder_of(&file));
+    let buildout = Buildout::load(&file, &mut read_text)?.in_folder(&folder_of(&file));
     check_bin_dir(&options.bin_dir)?;
     let bin_dir = PathBuf::from(os_arg(&options.bin_dir));
     let shell = PathBuf::from(os_arg(&options.shell));
@@ -266,6 +257,19 @@ fn check_bin_dir(dir: &str) -> Result<(), Usage> {
             display_arg(dir)
         )))
     }
+}
+
+/// One buildout file, as text.
+fn read_text(file: &Path) -> Result<String, Usage> {
+    let shown = file.display().to_string();
+    let bytes = read_bounded(file, &shown)?;
+    String::from_utf8(bytes).map_err(|e| {
+        let line = e.as_bytes()[..e.utf8_error().valid_up_to()]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count();
+        Usage::new(format!("{shown} line {}: not UTF-8", line + 1))
+    })
 }
 
 /// The largest buildout file we read: a deployed partition's `.installed.cfg`
