@@ -538,6 +538,48 @@ impl Buildout {
         self.sections.len() - 1
     }
 
+    /// The sections buildout would install or read: those `[buildout] parts`
+    /// names and, transitively, those their values substitute from (buildout
+    /// reads a section only when something uses it, and installs those with
+    /// a recipe). `None` when the file has no `parts` (a fragment).
+    ///
+    /// # Errors
+    /// A macro loop or missing macro, or too many steps.
+    pub fn reached(&self) -> Result<Option<HashSet<String>>, Usage> {
+        let Ok(Some(parts)) = self.get("buildout", "parts") else {
+            return Ok(None);
+        };
+        let mut reached: HashSet<String> = HashSet::from(["buildout".to_owned()]);
+        let mut queue: Vec<String> = parts.split_whitespace().map(str::to_owned).collect();
+        while let Some(name) = queue.pop() {
+            if !self.index.contains_key(&name) || !reached.insert(name.clone()) {
+                continue;
+            }
+            for key in self.keys(&name)? {
+                let Some(raw) = self.raw(&name, &key, 0)? else {
+                    continue;
+                };
+                if key == "<part-dependencies>" {
+                    queue.extend(raw.split_whitespace().map(str::to_owned));
+                }
+                for piece in raw.split("$$") {
+                    let mut rest = piece;
+                    while let Some(start) = rest.find("${") {
+                        rest = &rest[start + 2..];
+                        let Some(end) = rest.find('}') else { break };
+                        if let Some((target, _)) = rest[..end].split_once(':') {
+                            if !target.is_empty() {
+                                queue.push(target.to_owned());
+                            }
+                        }
+                        rest = &rest[end + 1..];
+                    }
+                }
+            }
+        }
+        Ok(Some(reached))
+    }
+
     /// Every section, in the order of their first headers.
     pub fn sections(&self) -> impl Iterator<Item = &Section> {
         self.sections.iter()
@@ -741,6 +783,11 @@ impl Buildout {
                         None => return Err(unresolved("the file's folder is unknown".into())),
                     }
                 }
+                None if matches!(self.raw(target, "recipe", depth + 1), Ok(Some(_))) => {
+                    return Err(unresolved(format!(
+                        "[{target}] has no option {option}{SET_BY_RECIPE}"
+                    )));
+                }
                 None => return Err(unresolved(format!("[{target}] has no option {option}"))),
             };
             out.push_str(&value);
@@ -752,6 +799,19 @@ impl Buildout {
         out.push_str(rest);
         Ok(out)
     }
+}
+
+/// How an unresolved substitution ends when the section it names has a
+/// recipe, which may set the option only when buildout runs it (as
+/// slapconfiguration sets `ipv6-random`): only a deployed partition's
+/// `.installed.cfg` has the value.
+pub const SET_BY_RECIPE: &str =
+    " (its recipe sets it when buildout runs: convert the partition's .installed.cfg)";
+
+/// Whether `error` is an option that a recipe sets when buildout runs.
+#[must_use]
+pub fn set_by_recipe(error: &Usage) -> bool {
+    error.0.ends_with(SET_BY_RECIPE)
 }
 
 /// The most files one `load` reads (`extends` of `extends`...).
@@ -1251,6 +1311,24 @@ mod tests {
             "{error}"
         );
         std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn reached_sections_are_those_buildout_reads() {
+        let b = parse(
+            "[buildout]\nparts = a\n  ${c:name}\n[a]\nx = ${b:y}\n=> d\n[b]\ny = 1\n[c]\nname = e\n[d]\n[e]\n[unused]\nz = ${nowhere:at-all}\n",
+        );
+        let mut reached: Vec<String> = b.reached().unwrap().unwrap().into_iter().collect();
+        reached.sort();
+        assert_eq!(reached, ["a", "b", "buildout", "c", "d", "e"]);
+        assert_eq!(parse("[a]\n").reached().unwrap(), None);
+        // An option a recipe sets when buildout runs: said so.
+        let b = parse(
+            "[conf]\nrecipe = slapos.cookbook:slapconfiguration\n[a]\nip = ${conf:ipv6-random}\n[b]\nip = ${a:nope}\n",
+        );
+        let error = b.get("a", "ip").unwrap_err();
+        assert!(set_by_recipe(&error), "{error}");
+        assert!(!set_by_recipe(&b.get("b", "ip").unwrap_err()));
     }
 
     #[test]

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use shared::Usage;
 use shared::args::{check_path, display_arg, os_arg};
 
-use crate::buildout::Buildout;
+use crate::buildout::{Buildout, set_by_recipe};
 use crate::cli::{Convert, Write};
 use crate::convert::{self, Context, Part};
 use crate::install::{self, Outcome};
@@ -101,23 +101,31 @@ pub fn convert(options: Convert, say: &mut dyn FnMut(&str)) -> Result<(), Usage>
     let mut others = 0;
     let mut in_place = 0;
     let mut targets: HashMap<PathBuf, String> = HashMap::new();
-    // The parts are what [buildout] parts installs; a fragment without that
-    // list has its sections with a recipe. A `<=` base is a template unless
-    // it is a part too.
-    let listed: Option<HashSet<String>> = match buildout.get("buildout", "parts") {
-        Ok(Some(parts)) => Some(parts.split_whitespace().map(str::to_owned).collect()),
-        _ => None,
-    };
-    let is_part = |name: &str| match &listed {
-        Some(listed) => listed.contains(name),
-        None => matches!(buildout.get(name, "recipe"), Ok(Some(_))),
+    // The parts are the sections with a recipe that buildout installs: those
+    // [buildout] parts names and those their values use (all of a fragment
+    // without that list). What buildout would not read is neither converted
+    // nor counted; a `<=` base is a template unless it is a part too.
+    let reached: Option<HashSet<String>> = buildout.reached()?;
+    let is_part = |name: &str| {
+        reached.as_ref().is_none_or(|r| r.contains(name))
+            && matches!(buildout.get(name, "recipe"), Ok(Some(_)))
     };
     for section in buildout.sections() {
         let name = section.name.as_str();
-        if name == "buildout" || buildout.is_macro_base(name) && !is_part(name) {
+        if name == "buildout"
+            || buildout.is_macro_base(name) && !is_part(name)
+            || reached.as_ref().is_some_and(|r| !r.contains(name))
+        {
             continue;
         }
-        let mapped = match convert::classify(&context, name)? {
+        let classified = match convert::classify(&context, name) {
+            Err(error) if set_by_recipe(&error) => {
+                skipped.push(format!("skipped: [{name}] {error}"));
+                continue;
+            }
+            other => other?,
+        };
+        let mapped = match classified {
             Part::Other => {
                 others += usize::from(is_part(name));
                 continue;
