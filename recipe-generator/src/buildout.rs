@@ -549,8 +549,10 @@ impl Buildout {
         let Ok(Some(parts)) = self.get("buildout", "parts") else {
             return Ok(None);
         };
-        let mut reached: HashSet<String> = HashSet::from(["buildout".to_owned()]);
+        // Buildout reads all of [buildout] first.
+        let mut reached: HashSet<String> = HashSet::new();
         let mut queue: Vec<String> = parts.split_whitespace().map(str::to_owned).collect();
+        queue.push("buildout".to_owned());
         while let Some(name) = queue.pop() {
             if !self.index.contains_key(&name) || !reached.insert(name.clone()) {
                 continue;
