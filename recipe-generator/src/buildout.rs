@@ -1333,6 +1333,42 @@ mod tests {
         assert!(!set_by_recipe(&b.get("b", "ip").unwrap_err()));
     }
 
+    proptest::proptest! {
+        /// Headers seen again continue their section and the last `=` wins,
+        /// `+=` lines after it are added: whatever the order of the lines.
+        #[test]
+        fn reopened_sections_and_reassigned_options_merge(
+            lines in proptest::collection::vec(
+                (0..3usize, 0..3usize, "[a-z0-9]{1,6}", proptest::bool::ANY),
+                1..30,
+            )
+        ) {
+            let mut text = String::new();
+            let mut expected: std::collections::BTreeMap<(usize, usize), String> =
+                std::collections::BTreeMap::new();
+            for (section, key, value, add) in &lines {
+                text.push_str(&format!("[s{section}]\n"));
+                let slot = (*section, *key);
+                if *add && expected.contains_key(&slot) {
+                    text.push_str(&format!("k{key} += {value}\n"));
+                    let old = expected.get_mut(&slot).unwrap();
+                    old.push('\n');
+                    old.push_str(value);
+                } else {
+                    text.push_str(&format!("k{key} = {value}\n"));
+                    expected.insert(slot, value.clone());
+                }
+            }
+            let b = parse(&text);
+            for section in 0..3 {
+                for key in 0..3 {
+                    let got = b.get(&format!("s{section}"), &format!("k{key}")).unwrap();
+                    proptest::prop_assert_eq!(got.as_ref(), expected.get(&(section, key)), "{}", text);
+                }
+            }
+        }
+    }
+
     #[test]
     fn installed_cfg_space_markers_are_decoded() {
         let b = parse("[a]\nv = %(__buildout_space__)sx%(__buildout_space_n__)s\n");
