@@ -777,6 +777,22 @@ fn convert_an_installed_cfg_then_run_every_wrapper() {
     );
 }
 
+/// `convert CFG` into PARTITION/etc/promise, run from the partition.
+fn convert_in(partition: &Path, cfg: &Path, bin_dir: &Path) -> Outcome {
+    run_in(
+        RG,
+        [
+            "convert",
+            &s(cfg),
+            "--bin-dir",
+            &s(bin_dir),
+            "--promise-dir",
+            &s(&partition.join("etc/promise")),
+        ],
+        Some(partition),
+    )
+}
+
 #[test]
 fn convert_validates_everything_before_writing_anything() {
     let partition = temp_dir("rg-convert-bad");
@@ -811,19 +827,7 @@ fn convert_validates_everything_before_writing_anything() {
     let cfg = partition.join("instance.cfg");
     for (bad, line) in cases {
         fs::write(&cfg, format!("{good}\n{bad}")).unwrap();
-        run_in(
-            RG,
-            [
-                "convert",
-                &s(&cfg),
-                "--bin-dir",
-                &s(&bin_dir),
-                "--promise-dir",
-                &format!("{p}/etc/promise"),
-            ],
-            Some(&partition),
-        )
-        .expect(3, &line.replace("CFG", &s(&cfg)));
+        convert_in(&partition, &cfg, &bin_dir).expect(3, &line.replace("CFG", &s(&cfg)));
         assert_eq!(
             fs::read_dir(partition.join("etc/promise")).unwrap().count(),
             0,
@@ -1086,20 +1090,7 @@ fn convert_installed_cfg_of_real_buildout_runs() {
             .replace("65003", &port.to_string())
     };
     let cfg = partition.join(".installed.cfg");
-    let convert = || {
-        run_in(
-            RG,
-            [
-                "convert",
-                &s(&cfg),
-                "--bin-dir",
-                &s(&bin_dir),
-                "--promise-dir",
-                &format!("{p}/etc/promise"),
-            ],
-            Some(&partition),
-        )
-    };
+    let convert = || convert_in(&partition, &cfg, &bin_dir);
     let expected = |verb: &str, summary: &str| {
         let mut lines: Vec<String> = [
             ("check-site", "check-url-available"),
@@ -1211,4 +1202,14 @@ fn convert_refuses_what_is_not_a_regular_file() {
             &format!("UNKNOWN: {file} is {what}, not a buildout file"),
         );
     }
+    // A regular file is read up to its cap (a sparse one: no disk used).
+    let big = partition.join("big.cfg");
+    fs::File::create(&big)
+        .unwrap()
+        .set_len((16 << 20) + 1)
+        .unwrap();
+    convert_in(&partition, &big, &bin_dir).expect(
+        3,
+        &format!("UNKNOWN: cannot read {}: larger than 16 MiB", s(&big)),
+    );
 }

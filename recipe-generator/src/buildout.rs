@@ -893,16 +893,7 @@ fn lexical(path: &Path) -> PathBuf {
 /// Buildout's `_update_section`: `new`'s `+=`/`-=` applied to its own value
 /// or else to `old`'s, then its options replacing `old`'s.
 fn update_section(old: &mut Section, mut new: Section) {
-    let mut changes: Vec<(String, String)> = new
-        .entries()
-        .filter(|(k, _)| k.ends_with(['+', '-']))
-        .map(|(k, v)| (k.to_owned(), v.to_owned()))
-        .collect();
-    changes.sort_by(|a, b| {
-        let order = |k: &str| (k.trim_end_matches([' ', '+']).to_owned(), k.chars().last());
-        order(&a.0).cmp(&order(&b.0))
-    });
-    for (key, lines) in changes {
+    for (key, lines) in sorted_changes(&new) {
         let op = if key.ends_with('+') { '+' } else { '-' };
         let plain = key.trim_end_matches([' ', op]).to_owned();
         let base = new.option(&plain).or(old.option(&plain)).unwrap_or("");
@@ -918,6 +909,21 @@ fn update_section(old: &mut Section, mut new: Section) {
     }
 }
 
+/// The `+=`/`-=` entries of `section`, in the order buildout applies them
+/// (by option, additions before removals).
+fn sorted_changes(section: &Section) -> Vec<(String, String)> {
+    let mut changes: Vec<(String, String)> = section
+        .entries()
+        .filter(|(k, _)| k.ends_with(['+', '-']))
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+    changes.sort_by(|a, b| {
+        let order = |k: &str| (k.trim_end_matches([' ', '+']).to_owned(), k.chars().last());
+        order(&a.0).cmp(&order(&b.0))
+    });
+    changes
+}
+
 /// A section's `<=` macros, one a line.
 fn macro_names(bases: &str) -> impl DoubleEndedIterator<Item = &str> {
     bases.split('\n').map(str::trim).filter(|b| !b.is_empty())
@@ -926,11 +932,7 @@ fn macro_names(bases: &str) -> impl DoubleEndedIterator<Item = &str> {
 /// Resolves the `+=`/`-=` of a section without macros, as buildout does
 /// when it reads a file: an addition or removal without an `=` becomes one.
 fn apply_changes(section: &mut Section) {
-    let mut changed: Vec<(String, String)> = section
-        .entries()
-        .filter(|(k, _)| k.ends_with(['+', '-']))
-        .map(|(k, v)| (k.to_owned(), v.to_owned()))
-        .collect();
+    let mut changed = sorted_changes(section);
     if changed.is_empty() {
         return;
     }
@@ -950,22 +952,15 @@ fn apply_changes(section: &mut Section) {
             section.set(&plain, value);
         }
     }
-    let mut remaining: Vec<(String, String)> = section
-        .entries()
-        .filter(|(k, _)| k.ends_with(['+', '-']))
-        .map(|(k, v)| (k.to_owned(), v.to_owned()))
-        .collect();
-    remaining.sort_by(|a, b| {
-        let order = |k: &str| (k.trim_end_matches([' ', '+']).to_owned(), k.chars().last());
-        order(&a.0).cmp(&order(&b.0))
-    });
-    for (key, lines) in remaining {
-        let op = if key.ends_with('+') { '+' } else { '-' };
-        let plain = key.trim_end_matches([' ', op]).to_owned();
-        let value = change(section.option(&plain).unwrap_or(""), op, &lines);
-        section.remove(&key);
-        section.set(&plain, value);
-    }
+    let own = std::mem::replace(
+        section,
+        Section {
+            name: section.name.clone(),
+            location: section.location.clone(),
+            ..Section::default()
+        },
+    );
+    update_section(section, own);
 }
 
 fn too_long(section: &str, key: &str) -> Usage {
