@@ -219,7 +219,8 @@ fn slapos_before_converts_and_the_after_fragment_writes_the_same_wrappers() {
             format!(
                 "written: {p}/etc/promise/check-frontend ([frontend-promise] check-url-available, run directly)\n\
                  written: {p}/etc/promise/check-mariadb ([mariadb-promise] check-port-listening, run directly)\n\
-                 done: 2 written, 0 unchanged, 0 skipped, 3 other parts left alone\n"
+                 done: 2 written, 0 unchanged, 0 skipped, 3 other parts left alone; 1 cookbook part converted in place: \
+                 the next buildout run that installs it rewrites its file, change the profile to keep the wrappers\n"
             )
             .as_str()
         ),

@@ -703,7 +703,7 @@ fn convert_an_installed_cfg_then_run_every_wrapper() {
             "",
             expected(
                 "would write",
-                "dry run: 6 to write, 0 unchanged, 1 skipped, 3 other parts left alone"
+                "dry run: 6 to write, 0 unchanged, 1 skipped, 3 other parts left alone; 1 cookbook part converted in place: the next buildout run that installs it rewrites its file, change the profile to keep the wrappers"
             )
             .as_str()
         ),
@@ -722,7 +722,7 @@ fn convert_an_installed_cfg_then_run_every_wrapper() {
             "",
             expected(
                 "written",
-                "done: 6 written, 0 unchanged, 1 skipped, 3 other parts left alone"
+                "done: 6 written, 0 unchanged, 1 skipped, 3 other parts left alone; 1 cookbook part converted in place: the next buildout run that installs it rewrites its file, change the profile to keep the wrappers"
             )
             .as_str()
         ),
@@ -769,7 +769,7 @@ fn convert_an_installed_cfg_then_run_every_wrapper() {
         again.stdout,
         expected(
             "unchanged",
-            "done: 0 written, 6 unchanged, 1 skipped, 3 other parts left alone"
+            "done: 0 written, 6 unchanged, 1 skipped, 3 other parts left alone; 1 cookbook part converted in place: the next buildout run that installs it rewrites its file, change the profile to keep the wrappers"
         ),
         "{again}"
     );
@@ -777,6 +777,22 @@ fn convert_an_installed_cfg_then_run_every_wrapper() {
         !partition.join("bin/app").exists(),
         "a part that is not a promise was touched"
     );
+}
+
+/// `convert CFG` into PARTITION/etc/promise, run from the partition.
+fn convert_in(partition: &Path, cfg: &Path, bin_dir: &Path) -> Outcome {
+    run_in(
+        RG,
+        [
+            "convert",
+            &s(cfg),
+            "--bin-dir",
+            &s(bin_dir),
+            "--promise-dir",
+            &s(&partition.join("etc/promise")),
+        ],
+        Some(partition),
+    )
 }
 
 #[test]
@@ -790,7 +806,7 @@ fn convert_validates_everything_before_writing_anything() {
     );
     let cases = [
         (
-            "[bad]\n<= monitor-promise-base\npromise = check_socket_listening\nname = bad.py\nconfig-host = ${frontend:host}\nconfig-port = 80\n",
+            "[monitor-promise-base]\nrecipe = slapos.cookbook:promise.plugin\n[bad]\n<= monitor-promise-base\npromise = check_socket_listening\nname = bad.py\nconfig-host = ${frontend:host}\nconfig-port = 80\n",
             "UNKNOWN: [bad] config-host: ${frontend:host} is unresolved: this file has no section [frontend]",
         ),
         (
@@ -813,19 +829,7 @@ fn convert_validates_everything_before_writing_anything() {
     let cfg = partition.join("instance.cfg");
     for (bad, line) in cases {
         fs::write(&cfg, format!("{good}\n{bad}")).unwrap();
-        run_in(
-            RG,
-            [
-                "convert",
-                &s(&cfg),
-                "--bin-dir",
-                &s(&bin_dir),
-                "--promise-dir",
-                &format!("{p}/etc/promise"),
-            ],
-            Some(&partition),
-        )
-        .expect(3, &line.replace("CFG", &s(&cfg)));
+        convert_in(&partition, &cfg, &bin_dir).expect(3, &line.replace("CFG", &s(&cfg)));
         assert_eq!(
             fs::read_dir(partition.join("etc/promise")).unwrap().count(),
             0,
@@ -847,6 +851,7 @@ fn convert_url_parts_with_their_legacy_semantics() {
     let ca_file = tls::write(&partition, "frontend.crt", &identity.cert_pem);
     let handler = |request: &Request| match request.target.as_str() {
         "/" => Reply::text(200, "Welcome to the shop"),
+        "/down" => Reply::text(503, "Welcome, but under maintenance"),
         "/admin" => Reply::status(401),
         "/moved" => Reply::redirect(302, "/"),
         "/slow" => Reply::Hang,
@@ -863,6 +868,7 @@ fn convert_url_parts_with_their_legacy_semantics() {
         https.url("https", "/auth"),
     );
     let page = http.url("http", "/");
+    let page_down = http.url("http", "/down");
     fs::write(partition.join("etc/slow_timeout"), "1\n").unwrap();
     let cfg = partition.join("buildout.cfg");
     let curl = "dash_path = /opt/dash/bin/dash\ncurl_path = /opt/curl/bin/curl";
@@ -870,7 +876,7 @@ fn convert_url_parts_with_their_legacy_semantics() {
         &cfg,
         format!(
             "[buildout]
-parts = site admin slow page page-regex front front-verify front-ca moved auth
+parts = site admin slow page page-down page-regex front front-verify front-ca moved auth
 directory = {p}
 
 [directory]
@@ -902,6 +908,12 @@ path = ${{directory:promise}}/page
 url = {page}
 match = Welcome
 {curl}
+
+# curl | grep never looked at the status: a 503 page with the text passed.
+[page-down]
+<= page
+path = ${{directory:promise}}/page-down
+url = {page_down}
 
 [page-regex]
 <= page
@@ -965,6 +977,7 @@ config-password = {PASSWORD}
         ("admin", "admin", ""),
         ("slow", "slow", ""),
         ("page", "page", ""),
+        ("page-down", "page-down", ""),
         (
             "page-regex",
             "page-regex",
@@ -982,7 +995,7 @@ config-password = {PASSWORD}
             "written: {p}/etc/promise/{file} ([{section}] check-url-available, run directly{note})"
         )
     })
-    .chain(["done: 10 written, 0 unchanged, 0 skipped, 2 other parts left alone".to_owned()])
+    .chain(["done: 11 written, 0 unchanged, 0 skipped, 0 other parts left alone; 6 cookbook parts converted in place: the next buildout run that installs them rewrites their files, change the profile to keep the wrappers".to_owned()])
     .collect();
     assert_eq!(
         (out.code, out.stderr.as_str(), out.stdout.as_str()),
@@ -1004,6 +1017,7 @@ config-password = {PASSWORD}
             &format!("CRITICAL: {slow} timed out after 1 s waiting for the response headers"),
         );
     ok("page", &format!("OK: {page} returned 200 in "));
+    ok("page-down", &format!("OK: {page_down} returned 503 in "));
     run_wrapper(&wrapper("page-regex"), &[], &partition).expect(
         2,
         &format!(
@@ -1035,3 +1049,169 @@ config-password = {PASSWORD}
 const PASSWORD: &str = "p'w\"$(touch pwned)`id` é";
 /// `alice:PASSWORD` in base64, as the Basic authorization header carries it.
 const BASIC: &str = "Basic YWxpY2U6cCd3IiQodG91Y2ggcHduZWQpYGlkYCDDqQ==";
+
+/// The `.installed.cfg` a real zc.buildout run with the real slapos.cookbook
+/// recipes wrote after one run and after two (tests/fixtures/buildout/, made
+/// by its regenerate.sh), the partition folder and ports moved to ours: both
+/// convert to the same wrappers, which pass and fail as the legacy promises
+/// do against the same services.
+#[test]
+fn convert_installed_cfg_of_real_buildout_runs() {
+    let partition = temp_dir("rg-real-buildout");
+    let bin_dir = short_bin_dir(&partition);
+    for folder in ["etc/promise", "etc/plugin", "var"] {
+        fs::create_dir_all(partition.join(folder)).unwrap();
+    }
+    let p = s(&partition);
+    let http = Server::http(V4, |request: &Request| match request.target.as_str() {
+        "/" => Reply::text(200, "Welcome to the shop"),
+        "/down" => Reply::text(503, "Welcome, but under maintenance"),
+        _ => Reply::status(401),
+    })
+    .expect("http");
+    let web = http.url("http", "/");
+    let web_port = web
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .trim_end_matches('/')
+        .to_owned();
+    let listener = listen::tcp4();
+    let port = listener.local_addr().unwrap().port();
+    let closed = listen::closed_port();
+    let _app = listen::unix(&partition.join("var/app.sock"));
+    fs::write(partition.join("var/error.log"), "boom\n").unwrap();
+    let fixture = |n: u8| {
+        let file = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join(format!("tests/fixtures/buildout/installed-{n}.cfg"));
+        fs::read_to_string(file)
+            .unwrap()
+            .replace("/tmp/np-fixture/slappart0", &p)
+            .replace("65001", &web_port)
+            .replace("65002", &closed.to_string())
+            .replace("65003", &port.to_string())
+    };
+    let cfg = partition.join(".installed.cfg");
+    let convert = || convert_in(&partition, &cfg, &bin_dir);
+    let expected = |verb: &str, summary: &str| {
+        let mut lines: Vec<String> = [
+            ("check-site", "check-url-available"),
+            ("check-admin", "check-url-available"),
+            ("check-port", "check-port-listening"),
+            ("check-page", "check-url-available"),
+            ("check-frontend", "check-url-available"),
+            ("check-backend-port", "check-port-listening"),
+            ("check-app-socket", "check-port-listening"),
+            ("check-error-log", "check-file-exists"),
+        ]
+        .iter()
+        .map(|(name, promise)| {
+            format!("{verb}: {p}/etc/promise/{name} ([{name}] {promise}, run directly)")
+        })
+        .collect();
+        lines.extend([
+            "skipped: [check-release-own] plugin module check_url_available is the software release's own, not slapos.promise.plugin's: no native replacement".to_owned(),
+            "skipped: [check-disk] plugin check_free_disk_space has no native replacement".to_owned(),
+            format!("{summary}, 2 skipped, 1 other parts left alone; 4 cookbook parts converted in place: the next buildout run that installs them rewrites their files, change the profile to keep the wrappers"),
+        ]);
+        lines.join("\n") + "\n"
+    };
+
+    // After one run, then after two: 12 [buildout] sections, the same wrappers.
+    fs::write(&cfg, fixture(1)).unwrap();
+    let first = convert();
+    assert_eq!(
+        (first.code, first.stderr.as_str(), first.stdout.as_str()),
+        (
+            Some(0),
+            "",
+            expected("written", "done: 8 written, 0 unchanged").as_str()
+        ),
+        "{first}"
+    );
+    let twice = fixture(2);
+    assert!(twice.matches("\n[buildout]\n").count() > 10);
+    fs::write(&cfg, twice).unwrap();
+    let second = convert();
+    assert_eq!(
+        (second.code, second.stderr.as_str(), second.stdout.as_str()),
+        (
+            Some(0),
+            "",
+            expected("unchanged", "done: 0 written, 8 unchanged").as_str()
+        ),
+        "{second}"
+    );
+
+    let promise =
+        |name: &str| run_wrapper(&partition.join("etc/promise").join(name), &[], &partition);
+    promise("check-site").expect_parts(0, &format!("OK: {web} returned 200 in "), &[]);
+    // check-secure: a 401 is the service up and protected.
+    promise("check-admin").expect_parts(0, &format!("OK: {web}admin returned 401 in "), &[]);
+    promise("check-port").expect_parts(0, &format!("OK: 127.0.0.1:{port} is listening ("), &[]);
+    // curl | grep never looked at the status: the 503 page holding the text passes.
+    promise("check-page").expect_parts(0, &format!("OK: {web}down returned 503 in "), &[]);
+    promise("check-frontend").expect_parts(0, &format!("OK: {web} returned 200 in "), &[]);
+    promise("check-backend-port").expect(
+        2,
+        &format!(
+            "CRITICAL: 127.0.0.1:{closed} is not listening: 127.0.0.1:{closed} connection refused"
+        ),
+    );
+    promise("check-app-socket").expect_parts(
+        0,
+        &format!("OK: unix socket {p}/var/app.sock is listening ("),
+        &[],
+    );
+    promise("check-error-log").expect(
+        2,
+        &format!("CRITICAL: {p}/var/error.log is not empty (5 bytes), expected it to be empty, content available at {web}log"),
+    );
+}
+
+/// A FIFO (which would block the read forever), a device or a folder given as
+/// FILE is refused before it is opened.
+#[test]
+fn convert_refuses_what_is_not_a_regular_file() {
+    let partition = temp_dir("rg-convert-fifo");
+    let bin_dir = short_bin_dir(&partition);
+    let fifo = partition.join("installed.fifo");
+    let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success());
+    for (file, what) in [
+        (s(&fifo), "a FIFO"),
+        ("/dev/null".to_owned(), "a device"),
+        (s(&partition), "a folder"),
+    ] {
+        // coreutils' timeout turns a blocked read into exit 124, not a hung suite.
+        run_program(
+            Path::new("timeout"),
+            RG,
+            [
+                "60",
+                &s(&bin(RG)),
+                "convert",
+                &file,
+                "--bin-dir",
+                &s(&bin_dir),
+                "--promise-dir",
+                &s(&partition),
+            ],
+            Some(&partition),
+        )
+        .expect(
+            3,
+            &format!("UNKNOWN: {file} is {what}, not a buildout file"),
+        );
+    }
+    // A regular file is read up to its cap (a sparse one: no disk used).
+    let big = partition.join("big.cfg");
+    fs::File::create(&big)
+        .unwrap()
+        .set_len((16 << 20) + 1)
+        .unwrap();
+    convert_in(&partition, &big, &bin_dir).expect(
+        3,
+        &format!("UNKNOWN: cannot read {}: larger than 16 MiB", s(&big)),
+    );
+}

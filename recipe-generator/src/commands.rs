@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use shared::Usage;
 use shared::args::{check_path, display_arg, os_arg};
 
-use crate::buildout::Buildout;
+use crate::buildout::{Buildout, set_by_recipe};
 use crate::cli::{Convert, Write};
 use crate::convert::{self, Context, Part};
 use crate::install::{self, Outcome};
@@ -76,16 +76,7 @@ pub fn convert(options: Convert, say: &mut dyn FnMut(&str)) -> Result<(), Usage>
         check_path(option, value)?;
     }
     let file = PathBuf::from(os_arg(&options.file));
-    let shown = file.display().to_string();
-    let bytes = read_bounded(&file, &shown)?;
-    let text = String::from_utf8(bytes).map_err(|e| {
-        let line = e.as_bytes()[..e.utf8_error().valid_up_to()]
-            .iter()
-            .filter(|&&b| b == b'\n')
-            .count();
-        Usage::new(format!("{shown} line {}: not UTF-8", line + 1))
-    })?;
-    let buildout = Buildout::parse(&text, &shown)?;
+    let buildout = Buildout::load(&file, &mut read_text)?.in_folder(&folder_of(&file));
     check_bin_dir(&options.bin_dir)?;
     let bin_dir = PathBuf::from(os_arg(&options.bin_dir));
     let shell = PathBuf::from(os_arg(&options.shell));
@@ -97,27 +88,46 @@ pub fn convert(options: Convert, say: &mut dyn FnMut(&str)) -> Result<(), Usage>
     };
 
     let mut ready: Vec<Ready> = Vec::new();
-    let mut skipped = Vec::new();
+    let mut skipped: Vec<String> = buildout
+        .refused()
+        .iter()
+        .map(|r| {
+            format!(
+                "skipped: [{}:{}] (line {}) not read: only linux, posix, python3 and the like are evaluated here",
+                r.name, r.condition, r.line
+            )
+        })
+        .collect();
     let mut others = 0;
+    let mut in_place = 0;
     let mut targets: HashMap<PathBuf, String> = HashMap::new();
-    // A `<=` base is a template unless [buildout] parts installs it too; a file
-    // whose parts cannot be resolved here has its bases taken as templates.
-    let listed: HashSet<String> = match buildout.get("buildout", "parts") {
-        Ok(Some(parts)) => parts.split_whitespace().map(str::to_owned).collect(),
-        _ => HashSet::new(),
+    // The parts are the sections with a recipe that buildout installs: those
+    // [buildout] parts names and those their values use (all of a fragment
+    // without that list). What buildout would not read is neither converted
+    // nor counted; a `<=` base is a template unless it is a part too.
+    let reached: Option<HashSet<String>> = buildout.reached()?;
+    let is_part = |name: &str| {
+        reached.as_ref().is_none_or(|r| r.contains(name))
+            && matches!(buildout.get(name, "recipe"), Ok(Some(_)))
     };
     for section in buildout.sections() {
         let name = section.name.as_str();
-        if name == "buildout" {
+        if name == "buildout"
+            || buildout.is_macro_base(name) && !is_part(name)
+            || reached.as_ref().is_some_and(|r| !r.contains(name))
+        {
             continue;
         }
-        if buildout.is_macro_base(name) && !listed.contains(name) {
-            others += 1;
-            continue;
-        }
-        let mapped = match convert::classify(&context, name)? {
+        let classified = match convert::classify(&context, name) {
+            Err(error) if set_by_recipe(&error) => {
+                skipped.push(format!("skipped: [{name}] {error}"));
+                continue;
+            }
+            other => other?,
+        };
+        let mapped = match classified {
             Part::Other => {
-                others += 1;
+                others += usize::from(is_part(name));
                 continue;
             }
             Part::Skipped(why) => {
@@ -141,6 +151,7 @@ pub fn convert(options: Convert, say: &mut dyn FnMut(&str)) -> Result<(), Usage>
                 mapped.output.display()
             )));
         }
+        in_place += usize::from(mapped.in_place);
         let binary = bin_dir.join(promise.name);
         wrapper::check_executable("--bin-dir", &binary)?;
         let wrapper = Wrapper::new(promise, binary, mapped.args).map_err(in_part)?;
@@ -171,7 +182,7 @@ pub fn convert(options: Convert, say: &mut dyn FnMut(&str)) -> Result<(), Usage>
     for line in &skipped {
         say(line);
     }
-    say(&format!(
+    let mut summary = format!(
         "{}: {written} {}, {unchanged} unchanged, {} skipped, {others} other parts left alone",
         if options.dry_run { "dry run" } else { "done" },
         if options.dry_run {
@@ -180,8 +191,29 @@ pub fn convert(options: Convert, say: &mut dyn FnMut(&str)) -> Result<(), Usage>
             "written"
         },
         skipped.len()
-    ));
+    );
+    if in_place > 0 {
+        summary.push_str(&format!(
+            "; {in_place} cookbook {} in place: the next buildout run that installs {} rewrites {}, change the profile to keep the wrappers",
+            if in_place == 1 { "part converted" } else { "parts converted" },
+            if in_place == 1 { "it" } else { "them" },
+            if in_place == 1 { "its file" } else { "their files" },
+        ));
+    }
+    say(&summary);
     Ok(())
+}
+
+/// The folder of `file`, absolute: buildout's `directory` for that file.
+fn folder_of(file: &Path) -> String {
+    let folder = file
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::path::absolute(folder)
+        .unwrap_or_else(|_| folder.to_owned())
+        .to_string_lossy()
+        .into_owned()
 }
 
 /// Renders `wrapper`; the line will say `about`, the form, then `notes`.
@@ -236,15 +268,56 @@ fn check_bin_dir(dir: &str) -> Result<(), Usage> {
     }
 }
 
+/// One buildout file, as text.
+fn read_text(file: &Path) -> Result<String, Usage> {
+    let shown = file.display().to_string();
+    let bytes = read_bounded(file, &shown)?;
+    String::from_utf8(bytes).map_err(|e| {
+        let line = e.as_bytes()[..e.utf8_error().valid_up_to()]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count();
+        Usage::new(format!("{shown} line {}: not UTF-8", line + 1))
+    })
+}
+
 /// The largest buildout file we read: a deployed partition's `.installed.cfg`
 /// is at most a few MiB; the cap keeps `convert /dev/zero` finite.
 pub const MAX_BUILDOUT_BYTES: u64 = 16 << 20;
 
 fn read_bounded(file: &Path, shown: &str) -> Result<Vec<u8>, Usage> {
-    shared::file::read_capped(file, MAX_BUILDOUT_BYTES).map_err(|e| {
+    let fail = |e: shared::file::ReadError| {
         Usage::new(format!(
             "cannot read {shown}: {}",
             e.describe(&format!("{} MiB", MAX_BUILDOUT_BYTES >> 20))
         ))
-    })
+    };
+    // Opening a FIFO would wait for a writer, reading a device or a folder
+    // makes no sense: say which it is before opening anything.
+    let kind = std::fs::metadata(file)
+        .map_err(|e| fail(shared::file::ReadError::Io(e)))?
+        .file_type();
+    if let Some(what) = not_regular(kind) {
+        return Err(Usage::new(format!(
+            "{shown} is {what}, not a buildout file"
+        )));
+    }
+    // Still a regular file once open, or refused.
+    shared::file::read_regular_capped(file, MAX_BUILDOUT_BYTES).map_err(fail)
+}
+
+/// What a file that is not a regular file is, for the refusal.
+fn not_regular(kind: std::fs::FileType) -> Option<&'static str> {
+    use std::os::unix::fs::FileTypeExt;
+    if kind.is_dir() {
+        Some("a folder")
+    } else if kind.is_fifo() {
+        Some("a FIFO")
+    } else if kind.is_socket() {
+        Some("a socket")
+    } else if kind.is_char_device() || kind.is_block_device() {
+        Some("a device")
+    } else {
+        None
+    }
 }

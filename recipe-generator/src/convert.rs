@@ -1,19 +1,18 @@
 //! From buildout promise parts to wrappers, with the legacy semantics carried
 //! over (see the README, "Replacing curl-based promises").
 //!
-//! | part | wrapper runs | written to |
-//! | --- | --- | --- |
-//! | recipe `slapos.cookbook:check_url_available` | check-url-available | its `path` |
-//! | recipe `slapos.cookbook:check_port_listening` | check-port-listening | its `path` |
-//! | recipe `slapos.cookbook:check_page_content` | check-url-available | its `path` |
-//! | plugin `check_url_available` | check-url-available | PROMISE-DIR/NAME |
-//! | plugin `check_socket_listening` | check-port-listening | PROMISE-DIR/NAME |
-//! | plugin `check_file_state` | check-file-exists | PROMISE-DIR/NAME |
+//! Every kind of part the converter knows is one entry of [`KINDS`]: how the
+//! part names it (a cookbook recipe or a promise plugin), the options it
+//! understands, the promise binary it runs and its mapping, a function from
+//! the part's options ([`Options`]) to the arguments to bake, or to why the
+//! part is skipped. Supporting one more kind is one entry and its mapping.
 //!
-//! A plugin part is `recipe = slapos.cookbook:promise.plugin` with
+//! A recipe part's wrapper replaces the file its `path` names. A plugin part
+//! is `recipe = slapos.cookbook:promise.plugin` with
 //! `module = slapos.promise.plugin.NAME`, or a monitor-style section with
-//! `promise = NAME`; its settings are its `config-KEY` options, and NAME is the
-//! file name of its `output` (or its `name`) without `.py`.
+//! `promise = NAME`; its settings are its `config-KEY` options, and its
+//! wrapper is PROMISE-DIR/NAME, NAME being the file name of its `output` (or
+//! its `name`) without `.py`.
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -44,6 +43,9 @@ pub struct Mapped {
     pub args: Vec<OsString>,
     /// What the operator should know: options ignored, approximations.
     pub notes: Vec<String>,
+    /// Whether the wrapper replaces a cookbook part's own output, which
+    /// buildout rewrites when it next installs that part.
+    pub in_place: bool,
 }
 
 /// Where the converter reads and writes.
@@ -57,6 +59,107 @@ pub struct Context<'a> {
     pub file: &'a Path,
 }
 
+/// How a part names its kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// `recipe = slapos.cookbook:NAME`; its options are read as they are.
+    Recipe(&'static str),
+    /// The plugin `slapos.promise.plugin.NAME`; its settings are `config-KEY`.
+    Plugin(&'static str),
+}
+
+/// What a mapping makes of a part.
+#[derive(Debug)]
+pub enum Baked {
+    /// The arguments to bake into the wrapper.
+    Args(Vec<String>),
+    /// Why this part cannot be converted (it is listed as `skipped:`).
+    Skip(String),
+}
+
+/// A mapping: reads the part through [`Options`] (and adds notes there),
+/// returns what to bake. An error names the section and the key.
+pub type Map = fn(&mut Options<'_, '_>) -> Result<Baked, Usage>;
+
+/// One kind of promise part the converter knows.
+#[derive(Debug)]
+pub struct Kind {
+    /// How the part names it.
+    pub source: Source,
+    /// The settings it understands: a plugin's `config-` keys (without the
+    /// prefix), a recipe's options. A part's other settings are listed in an
+    /// `ignored:` note, the machinery's own aside (`recipe`, `path`, `<`,
+    /// buildout's `__buildout_*__` records).
+    pub keys: &'static [&'static str],
+    /// The promise binary the wrapper runs.
+    pub promise: &'static str,
+    /// The mapping.
+    pub map: Map,
+}
+
+/// Every kind of promise part the converter knows.
+pub const KINDS: &[Kind] = &[
+    Kind {
+        source: Source::Recipe("check_url_available"),
+        keys: &[
+            "url",
+            "dash_path",
+            "curl_path",
+            "check-secure",
+            "http_code",
+            "timeout-file-path",
+            "ca-cert-file",
+            "cert-file",
+            "key-file",
+        ],
+        promise: "check-url-available",
+        map: legacy_url,
+    },
+    Kind {
+        source: Source::Recipe("check_port_listening"),
+        keys: &["hostname", "port"],
+        promise: "check-port-listening",
+        map: legacy_port,
+    },
+    Kind {
+        source: Source::Recipe("check_page_content"),
+        keys: &["url", "dash_path", "curl_path", "match"],
+        promise: "check-url-available",
+        map: page_content,
+    },
+    Kind {
+        source: Source::Plugin("check_url_available"),
+        keys: &[
+            "url",
+            "timeout",
+            "http-code",
+            "ignore-code",
+            "allow-redirects",
+            "verify",
+            "ca-cert-file",
+            "cert-file",
+            "key-file",
+            "username",
+            "password",
+        ],
+        promise: "check-url-available",
+        map: plugin_url,
+    },
+    Kind {
+        source: Source::Plugin("check_socket_listening"),
+        keys: &["host", "port", "pathname", "abstract"],
+        promise: "check-port-listening",
+        map: plugin_socket,
+    },
+    Kind {
+        source: Source::Plugin("check_file_state"),
+        keys: &["filename", "state", "url"],
+        promise: "check-file-exists",
+        map: plugin_file,
+    },
+];
+
+const COOKBOOK: &str = "slapos.cookbook:";
 const PLUGIN_RECIPE: &str = "slapos.cookbook:promise.plugin";
 const PLUGIN_MODULE: &str = "slapos.promise.plugin.";
 
@@ -65,37 +168,86 @@ const PLUGIN_MODULE: &str = "slapos.promise.plugin.";
 /// # Errors
 /// A value that cannot be resolved or read, naming the section and key.
 pub fn classify(context: &Context<'_>, section: &str) -> Result<Part, Usage> {
-    let part = Reader {
+    let mut options = Options {
         context,
         section,
+        source: Source::Recipe(""),
         notes: Vec::new(),
     };
-    match part.get("recipe")?.as_deref() {
-        Some("slapos.cookbook:check_url_available") => part.legacy_url().map(Part::Promise),
-        Some("slapos.cookbook:check_port_listening") => part.legacy_port().map(Part::Promise),
-        Some("slapos.cookbook:check_page_content") => part.page_content().map(Part::Promise),
-        Some(PLUGIN_RECIPE) => match part.get("module")? {
-            Some(module) => match module.strip_prefix(PLUGIN_MODULE) {
-                Some(name) => part.plugin(name),
-                None => Ok(Part::Skipped(format!(
-                    "plugin module {module} is not one of slapos.promise.plugin"
-                ))),
+    let source = match options.get("recipe")?.as_deref() {
+        Some(PLUGIN_RECIPE) => match (options.get("module")?, options.get("file")?) {
+            (Some(module), _) => match module.strip_prefix(PLUGIN_MODULE) {
+                Some(name) => Found::Plugin(name.to_owned()),
+                None => {
+                    return Ok(Part::Skipped(format!(
+                        "plugin module {module} is the software release's own, not slapos.promise.plugin's: no native replacement"
+                    )));
+                }
             },
-            None => match part.get("promise")? {
-                Some(name) => part.plugin(&name),
-                None => Ok(Part::Skipped(
-                    "plugin without a module (inline code) has no native replacement".into(),
-                )),
+            (None, Some(file)) => {
+                return Ok(Part::Skipped(format!(
+                    "plugin file {file} is the software release's own Python: no native replacement"
+                )));
+            }
+            (None, None) => match options.get("promise")? {
+                Some(name) => Found::Plugin(name),
+                None => {
+                    return Ok(Part::Skipped(
+                        "plugin without a module has no native replacement".into(),
+                    ));
+                }
             },
+        },
+        Some(recipe) => match recipe.strip_prefix(COOKBOOK) {
+            Some(name) => Found::Recipe(name.to_owned()),
+            None => return Ok(Part::Other),
         },
         // [directory] sections often have a `promise` folder: only a plugin
         // name makes a monitor-style promise.
-        None => match part.get("promise")? {
-            Some(name) if is_plugin_name(&name) => part.plugin(&name),
-            _ => Ok(Part::Other),
+        None => match options.get("promise")? {
+            Some(name) if is_plugin_name(&name) => Found::Plugin(name),
+            _ => return Ok(Part::Other),
         },
-        Some(_) => Ok(Part::Other),
+    };
+    let kind = KINDS.iter().find(|kind| match (&source, kind.source) {
+        (Found::Recipe(name), Source::Recipe(known))
+        | (Found::Plugin(name), Source::Plugin(known)) => name == known,
+        _ => false,
+    });
+    let Some(kind) = kind else {
+        return Ok(match source {
+            Found::Plugin(name) => {
+                Part::Skipped(format!("plugin {name} has no native replacement"))
+            }
+            Found::Recipe(_) => Part::Other,
+        });
+    };
+    options.source = kind.source;
+    let (output, in_place) = match kind.source {
+        Source::Recipe(_) => (PathBuf::from(options.require("path")?), true),
+        Source::Plugin(_) => (options.plugin_output()?, false),
+    };
+    let args = match (kind.map)(&mut options)? {
+        Baked::Args(args) => args,
+        Baked::Skip(why) => return Ok(Part::Skipped(why)),
+    };
+    let ignored = options.ignored(kind.keys)?;
+    if !ignored.is_empty() {
+        options.note(format!("ignored: {}", ignored.join(", ")));
     }
+    Ok(Part::Promise(Mapped {
+        promise: kind.promise,
+        output,
+        args: args.into_iter().map(OsString::from).collect(),
+        notes: options.notes,
+        in_place,
+    }))
+}
+
+/// What a section names, before the table is searched.
+enum Found {
+    Recipe(String),
+    Plugin(String),
 }
 
 /// `check_url_available`, not a path or a substitution.
@@ -106,19 +258,40 @@ fn is_plugin_name(name: &str) -> bool {
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
 }
 
-struct Reader<'c, 'a> {
+/// A part's options, as a mapping reads them, and the notes it adds.
+#[derive(Debug)]
+pub struct Options<'c, 'a> {
     context: &'c Context<'a>,
     section: &'c str,
+    source: Source,
     notes: Vec<String>,
 }
 
-impl Reader<'_, '_> {
-    fn get(&self, key: &str) -> Result<Option<String>, Usage> {
+impl Options<'_, '_> {
+    /// The section's name.
+    #[must_use]
+    pub fn section(&self) -> &str {
+        self.section
+    }
+
+    /// The option `key` as written (macros applied, substitutions resolved).
+    ///
+    /// # Errors
+    /// A value that cannot be resolved.
+    pub fn get(&self, key: &str) -> Result<Option<String>, Usage> {
         self.context.buildout.get(self.section, key)
     }
 
-    fn require(&self, key: &str, what: &str) -> Result<String, Usage> {
+    /// The option `key`, which `what` (the recipe, the plugin...) needs.
+    ///
+    /// # Errors
+    /// When it is missing, naming the section.
+    pub fn require(&self, key: &str) -> Result<String, Usage> {
         self.get(key)?.ok_or_else(|| {
+            let what = match self.source {
+                Source::Recipe(_) => "the recipe",
+                Source::Plugin(_) => "the plugin",
+            };
             Usage::new(format!(
                 "[{}] has no {key}, which {what} requires",
                 self.section
@@ -126,13 +299,29 @@ impl Reader<'_, '_> {
         })
     }
 
-    /// A plugin's `config-KEY` option.
-    fn config(&self, key: &str) -> Result<Option<String>, Usage> {
+    /// A plugin's setting `key`, written `config-KEY`.
+    ///
+    /// # Errors
+    /// A value that cannot be resolved.
+    pub fn config(&self, key: &str) -> Result<Option<String>, Usage> {
         self.get(&format!("config-{key}"))
     }
 
-    /// A 0/1 setting, read as the legacy code did (`int(value)`, non-zero is on).
-    fn flag(&self, key: &str, default: bool) -> Result<bool, Usage> {
+    /// A plugin's required setting `config-KEY`.
+    ///
+    /// # Errors
+    /// When it is missing, naming the section.
+    pub fn require_config(&self, key: &str) -> Result<String, Usage> {
+        self.config(key)?
+            .ok_or_else(|| Usage::new(format!("[{}] has no config-{key}", self.section)))
+    }
+
+    /// The 0/1 option `key`, read as the legacy code did (`int(value)`,
+    /// non-zero is on).
+    ///
+    /// # Errors
+    /// A value that is not an integer.
+    pub fn flag(&self, key: &str, default: bool) -> Result<bool, Usage> {
         match self.get(key)? {
             None => Ok(default),
             Some(value) => value.trim().parse::<i64>().map(|n| n != 0).map_err(|_| {
@@ -144,57 +333,41 @@ impl Reader<'_, '_> {
         }
     }
 
-    fn mapped(self, promise: &'static str, output: PathBuf, args: Vec<String>) -> Mapped {
-        Mapped {
-            promise,
-            output,
-            args: args.into_iter().map(OsString::from).collect(),
-            notes: self.notes,
-        }
+    /// Adds what the operator should know, shown on the part's line: an
+    /// approximation, or `ignored: KEY` for a setting without equivalent.
+    pub fn note(&mut self, note: impl Into<String>) {
+        self.notes.push(note.into());
     }
 
-    /// The dash+curl script: no TLS verification, redirects followed, timeout
-    /// read from a file at every run. Without a number there, the script used
-    /// 20 s, which is also slapgrid's kill time: the check would be killed
-    /// before it could say anything, so our 10 s default applies instead.
-    fn legacy_url(self) -> Result<Mapped, Usage> {
-        let path = self.require("path", "the recipe")?;
-        let url = self.require("url", "the recipe")?;
-        let mut args = vec!["--url".into(), url, "-k".into()];
-        if let Some(code) = self.get("http_code")? {
-            args.extend(["--http-code".into(), code]);
+    /// Two plugin settings used only together: both baked, or a note for
+    /// the one given alone.
+    ///
+    /// # Errors
+    /// A value that cannot be resolved.
+    pub fn pair(
+        &mut self,
+        args: &mut Vec<String>,
+        (a, a_option): (&str, &str),
+        (b, b_option): (&str, &str),
+    ) -> Result<(), Usage> {
+        match (self.config(a)?, self.config(b)?) {
+            (Some(a_value), Some(b_value)) => {
+                args.extend([a_option.into(), a_value, b_option.into(), b_value]);
+            }
+            (Some(_), None) => self.note(format!("ignored: config-{a} without config-{b}")),
+            (None, Some(_)) => self.note(format!("ignored: config-{b} without config-{a}")),
+            (None, None) => {}
         }
-        if self.flag("check-secure", false)? {
-            args.push("--check-secure".into());
-        }
-        let timeout_file = match self.get("timeout-file-path")? {
-            Some(file) => file,
-            None => self
-                .partition()?
-                .join("etc/promise_timeout")
-                .to_string_lossy()
-                .into_owned(),
-        };
-        // The script's curl --max-time: the file's number at every run.
-        args.extend(["--timeout-file".into(), timeout_file]);
-        // The script used the client certificate only when all three were set;
-        // with -k, the CA file never served.
-        let (ca, cert, key) = (
-            self.get("ca-cert-file")?,
-            self.get("cert-file")?,
-            self.get("key-file")?,
-        );
-        if let (Some(_), Some(cert), Some(key)) = (&ca, cert, key) {
-            args.extend(["--cert-file".into(), cert, "--key-file".into(), key]);
-        }
-        Ok(self.mapped("check-url-available", path.into(), args))
+        Ok(())
     }
 
-    /// The partition folder, for the legacy default
-    /// `<partition>/etc/promise_timeout`: `[buildout] directory` when the file
-    /// says it, else the file's own folder (where `.installed.cfg` and the
-    /// instance profile live).
-    fn partition(&self) -> Result<PathBuf, Usage> {
+    /// The partition folder: `${buildout:directory}`, which is the folder of
+    /// the file read (where `.installed.cfg` and the instance profile live)
+    /// unless the file says otherwise.
+    ///
+    /// # Errors
+    /// A `directory` that cannot be resolved.
+    pub fn partition(&self) -> Result<PathBuf, Usage> {
         if let Some(directory) = self.context.buildout.get("buildout", "directory")? {
             return Ok(PathBuf::from(directory));
         }
@@ -206,65 +379,26 @@ impl Reader<'_, '_> {
         Ok(std::path::absolute(folder).unwrap_or_else(|_| folder.to_owned()))
     }
 
-    fn legacy_port(self) -> Result<Mapped, Usage> {
-        let path = self.require("path", "the recipe")?;
-        let host = self.require("hostname", "the recipe")?;
-        let port = self.require("port", "the recipe")?;
-        let args = vec!["--host".into(), host, "--port".into(), port];
-        Ok(self.mapped("check-port-listening", path.into(), args))
-    }
-
-    /// dash+curl+grep: no TLS verification, redirects followed, 10 s (our
-    /// default), `match` a basic regular expression defaulting to the URL.
-    fn page_content(mut self) -> Result<Mapped, Usage> {
-        let path = self.require("path", "the recipe")?;
-        let url = self.require("url", "the recipe")?;
-        let expected = self.get("match")?.unwrap_or_else(|| url.clone());
-        if expected.contains(['.', '*', '[', ']', '^', '$', '\\']) {
-            self.notes
-                .push("match is now plain text, not a regular expression".into());
-        }
-        let args = vec![
-            "--url".into(),
-            url,
-            "-k".into(),
-            "--expect-content".into(),
-            expected,
-        ];
-        Ok(self.mapped("check-url-available", path.into(), args))
-    }
-
-    fn plugin(mut self, name: &str) -> Result<Part, Usage> {
-        let (promise, known): (&'static str, &[&str]) = match name {
-            "check_url_available" => ("check-url-available", &URL_KEYS),
-            "check_socket_listening" => ("check-port-listening", &SOCKET_KEYS),
-            "check_file_state" => ("check-file-exists", &FILE_KEYS),
-            _ => {
-                return Ok(Part::Skipped(format!(
-                    "plugin {name} has no native replacement"
-                )));
-            }
-        };
-        let output = self.plugin_output()?;
-        let args = match promise {
-            "check-url-available" => self.plugin_url()?,
-            "check-port-listening" => self.plugin_socket()?,
-            _ => self.plugin_file()?,
-        };
-        let ignored: Vec<String> = self
-            .context
-            .buildout
-            .keys(self.section)?
-            .into_iter()
-            .filter(|k| {
-                k.strip_prefix("config-")
-                    .is_some_and(|k| !known.contains(&k))
-            })
-            .collect();
-        if !ignored.is_empty() {
-            self.notes.push(format!("ignored: {}", ignored.join(", ")));
-        }
-        Ok(Part::Promise(self.mapped(promise, output, args)))
+    /// The part's settings that `keys` does not have.
+    fn ignored(&self, keys: &[&str]) -> Result<Vec<String>, Usage> {
+        let all = self.context.buildout.keys(self.section)?;
+        Ok(match self.source {
+            Source::Plugin(_) => all
+                .into_iter()
+                .filter(|k| {
+                    k.strip_prefix("config-")
+                        .is_some_and(|k| !keys.contains(&k))
+                })
+                .collect(),
+            Source::Recipe(_) => all
+                .into_iter()
+                .filter(|k| {
+                    !keys.contains(&k.as_str())
+                        && !matches!(k.as_str(), "recipe" | "path" | "<" | "<part-dependencies>")
+                        && !k.starts_with("__buildout_")
+                })
+                .collect(),
+        })
     }
 
     /// PROMISE-DIR/NAME, NAME being the plugin's file name without `.py`.
@@ -287,114 +421,139 @@ impl Reader<'_, '_> {
         }
         Ok(self.context.promise_dir.join(name))
     }
-
-    fn plugin_url(&mut self) -> Result<Vec<String>, Usage> {
-        let url = self
-            .config("url")?
-            .ok_or_else(|| Usage::new(format!("[{}] has no config-url", self.section)))?;
-        let mut args = vec!["--url".to_owned(), url];
-        for (key, option) in [("timeout", "--timeout"), ("http-code", "--http-code")] {
-            if let Some(value) = self.config(key)? {
-                args.extend([option.to_owned(), value]);
-            }
-        }
-        if self.flag("config-ignore-code", false)? {
-            args.push("--ignore-code".into());
-        }
-        if !self.flag("config-allow-redirects", true)? {
-            args.push("--no-follow".into());
-        }
-        let ca = self.config("ca-cert-file")?;
-        if !self.flag("config-verify", false)? && ca.is_none() {
-            args.push("-k".into());
-        }
-        if let Some(ca) = ca {
-            args.extend(["--ca-cert-file".into(), ca]);
-        }
-        self.pair(
-            &mut args,
-            ("cert-file", "--cert-file"),
-            ("key-file", "--key-file"),
-        )?;
-        self.pair(
-            &mut args,
-            ("username", "--username"),
-            ("password", "--password"),
-        )?;
-        Ok(args)
-    }
-
-    /// Two settings the plugin uses only together.
-    fn pair(
-        &mut self,
-        args: &mut Vec<String>,
-        (a, a_option): (&str, &str),
-        (b, b_option): (&str, &str),
-    ) -> Result<(), Usage> {
-        match (self.config(a)?, self.config(b)?) {
-            (Some(a_value), Some(b_value)) => {
-                args.extend([a_option.into(), a_value, b_option.into(), b_value]);
-            }
-            (Some(_), None) => self
-                .notes
-                .push(format!("ignored: config-{a} without config-{b}")),
-            (None, Some(_)) => self
-                .notes
-                .push(format!("ignored: config-{b} without config-{a}")),
-            (None, None) => {}
-        }
-        Ok(())
-    }
-
-    fn plugin_socket(&self) -> Result<Vec<String>, Usage> {
-        let mut args = Vec::new();
-        for (key, option) in [
-            ("host", "--host"),
-            ("port", "--port"),
-            ("pathname", "--unix-socket"),
-            ("abstract", "--abstract"),
-        ] {
-            if let Some(value) = self.config(key)? {
-                args.extend([option.to_owned(), value]);
-            }
-        }
-        Ok(args)
-    }
-
-    fn plugin_file(&self) -> Result<Vec<String>, Usage> {
-        let filename = self
-            .config("filename")?
-            .ok_or_else(|| Usage::new(format!("[{}] has no config-filename", self.section)))?;
-        let mut args = vec!["--path".to_owned(), filename];
-        // The plugin's "any other state" means: the file exists, our default.
-        if let Some(state) = self.config("state")? {
-            if matches!(state.as_str(), "absent" | "empty" | "not-empty") {
-                args.extend(["--state".into(), state]);
-            }
-        }
-        if let Some(url) = self.config("url")? {
-            let url = shared::secret::mask_userinfo(&url);
-            args.extend(["--hint".into(), format!("content available at {url}")]);
-        }
-        Ok(args)
-    }
 }
 
-const URL_KEYS: [&str; 11] = [
-    "url",
-    "timeout",
-    "http-code",
-    "ignore-code",
-    "allow-redirects",
-    "verify",
-    "ca-cert-file",
-    "cert-file",
-    "key-file",
-    "username",
-    "password",
-];
-const SOCKET_KEYS: [&str; 4] = ["host", "port", "pathname", "abstract"];
-const FILE_KEYS: [&str; 3] = ["filename", "state", "url"];
+/// The dash+curl script: no TLS verification, redirects followed, timeout
+/// read from a file at every run. Without a number there, the script used
+/// 20 s, which is also slapgrid's kill time: the check would be killed
+/// before it could say anything, so our 10 s default applies instead.
+fn legacy_url(part: &mut Options<'_, '_>) -> Result<Baked, Usage> {
+    let url = part.require("url")?;
+    let mut args = vec!["--url".into(), url, "-k".into()];
+    if let Some(code) = part.get("http_code")? {
+        args.extend(["--http-code".into(), code]);
+    }
+    if part.flag("check-secure", false)? {
+        args.push("--check-secure".into());
+    }
+    let timeout_file = match part.get("timeout-file-path")? {
+        Some(file) => file,
+        None => part
+            .partition()?
+            .join("etc/promise_timeout")
+            .to_string_lossy()
+            .into_owned(),
+    };
+    // The script's curl --max-time: the file's number at every run.
+    args.extend(["--timeout-file".into(), timeout_file]);
+    // The script used the client certificate only when all three were set;
+    // with -k, the CA file never served.
+    let (ca, cert, key) = (
+        part.get("ca-cert-file")?,
+        part.get("cert-file")?,
+        part.get("key-file")?,
+    );
+    if let (Some(_), Some(cert), Some(key)) = (&ca, cert, key) {
+        args.extend(["--cert-file".into(), cert, "--key-file".into(), key]);
+    }
+    Ok(Baked::Args(args))
+}
+
+fn legacy_port(part: &mut Options<'_, '_>) -> Result<Baked, Usage> {
+    let host = part.require("hostname")?;
+    let port = part.require("port")?;
+    Ok(Baked::Args(vec![
+        "--host".into(),
+        host,
+        "--port".into(),
+        port,
+    ]))
+}
+
+/// `curl -sL URL | grep MATCH`: no TLS verification, redirects followed, the
+/// status never looked at (a 503 page holding the text passed, and still
+/// does: `--ignore-code`), 10 s (our default), `match` a basic regular
+/// expression defaulting to the URL.
+fn page_content(part: &mut Options<'_, '_>) -> Result<Baked, Usage> {
+    let url = part.require("url")?;
+    let expected = part.get("match")?.unwrap_or_else(|| url.clone());
+    if expected.contains(['.', '*', '[', ']', '^', '$', '\\']) {
+        part.note("match is now plain text, not a regular expression");
+    }
+    Ok(Baked::Args(vec![
+        "--url".into(),
+        url,
+        "-k".into(),
+        "--ignore-code".into(),
+        "--expect-content".into(),
+        expected,
+    ]))
+}
+
+fn plugin_url(part: &mut Options<'_, '_>) -> Result<Baked, Usage> {
+    let url = part.require_config("url")?;
+    let mut args = vec!["--url".to_owned(), url];
+    for (key, option) in [("timeout", "--timeout"), ("http-code", "--http-code")] {
+        if let Some(value) = part.config(key)? {
+            args.extend([option.to_owned(), value]);
+        }
+    }
+    if part.flag("config-ignore-code", false)? {
+        args.push("--ignore-code".into());
+    }
+    if !part.flag("config-allow-redirects", true)? {
+        args.push("--no-follow".into());
+    }
+    let ca = part.config("ca-cert-file")?;
+    if !part.flag("config-verify", false)? && ca.is_none() {
+        args.push("-k".into());
+    }
+    if let Some(ca) = ca {
+        args.extend(["--ca-cert-file".into(), ca]);
+    }
+    part.pair(
+        &mut args,
+        ("cert-file", "--cert-file"),
+        ("key-file", "--key-file"),
+    )?;
+    part.pair(
+        &mut args,
+        ("username", "--username"),
+        ("password", "--password"),
+    )?;
+    Ok(Baked::Args(args))
+}
+
+fn plugin_socket(part: &mut Options<'_, '_>) -> Result<Baked, Usage> {
+    let mut args = Vec::new();
+    for (key, option) in [
+        ("host", "--host"),
+        ("port", "--port"),
+        ("pathname", "--unix-socket"),
+        ("abstract", "--abstract"),
+    ] {
+        if let Some(value) = part.config(key)? {
+            args.extend([option.to_owned(), value]);
+        }
+    }
+    Ok(Baked::Args(args))
+}
+
+fn plugin_file(part: &mut Options<'_, '_>) -> Result<Baked, Usage> {
+    let filename = part.require_config("filename")?;
+    let mut args = vec!["--path".to_owned(), filename];
+    // The plugin's "any other state" means: the file exists, our default.
+    if let Some(state) = part.config("state")? {
+        if matches!(state.as_str(), "absent" | "empty" | "not-empty") {
+            args.extend(["--state".into(), state]);
+        }
+    }
+    if let Some(url) = part.config("url")? {
+        let url = shared::secret::mask_userinfo(&url);
+        args.extend(["--hint".into(), format!("content available at {url}")]);
+    }
+    Ok(Baked::Args(args))
+}
 
 #[cfg(test)]
 mod tests {
@@ -513,7 +672,7 @@ mod tests {
 
     #[test]
     fn monitor_style_sections_and_socket_forms() {
-        let text = "[check-mysql]\n<= monitor-promise-base\npromise = check_socket_listening\nname = check-mysql.py\nconfig-pathname = /p/var/run/mysqld.sock\n\
+        let text = "[monitor-promise-base]\neggs = slapos.toolbox\n[check-mysql]\n<= monitor-promise-base\npromise = check_socket_listening\nname = check-mysql.py\nconfig-pathname = /p/var/run/mysqld.sock\n\
                     [check-port]\n<= monitor-promise-base\npromise = check_socket_listening\nname = check-port.py\nconfig-host = ::1\nconfig-port = 8080\n";
         let m = mapped(text, "check-mysql");
         assert_eq!(m.promise, "check-port-listening");
@@ -561,7 +720,14 @@ mod tests {
         );
         assert_eq!(
             args(&m),
-            ["--url", "http://a/", "-k", "--expect-content", "Welcome.*"]
+            [
+                "--url",
+                "http://a/",
+                "-k",
+                "--ignore-code",
+                "--expect-content",
+                "Welcome.*"
+            ]
         );
         assert_eq!(
             m.notes,
@@ -578,6 +744,59 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(error.0, "[p] has no hostname, which the recipe requires");
+    }
+
+    #[test]
+    fn the_release_own_plugins_are_skipped_by_name() {
+        let base = "[monitor-promise-base]\nrecipe = slapos.cookbook:promise.plugin\nmodule = slapos.promise.plugin.${:promise}\noutput = /p/etc/plugin/${:name}\n";
+        let text = format!(
+            "{base}[own]\n<= monitor-promise-base\nmodule = check_url_available\nname = ${{:_buildout_section_name_}}.py\nconfig-url = http://x/\n\
+             [file]\nrecipe = slapos.cookbook:promise.plugin\nfile = /srv/release/promise.py\noutput = /p/etc/plugin/f.py\n\
+             [ours]\n<= monitor-promise-base\npromise = check_socket_listening\nname = ${{:_buildout_section_name_}}.py\nconfig-host = ::1\nconfig-port = 1\n"
+        );
+        match classify_text(&text, "own").unwrap() {
+            Part::Skipped(why) => assert_eq!(
+                why,
+                "plugin module check_url_available is the software release's own, not slapos.promise.plugin's: no native replacement"
+            ),
+            other => panic!("{other:?}"),
+        }
+        match classify_text(&text, "file").unwrap() {
+            Part::Skipped(why) => assert!(
+                why.starts_with("plugin file /srv/release/promise.py "),
+                "{why}"
+            ),
+            other => panic!("{other:?}"),
+        }
+        let m = mapped(&text, "ours");
+        assert_eq!(m.output, Path::new("/p/etc/promise/ours"));
+        assert!(!m.in_place);
+    }
+
+    #[test]
+    fn recipe_parts_are_converted_in_place_and_name_what_they_ignore() {
+        let m = mapped(
+            "[p]\nrecipe = slapos.cookbook:check_port_listening\npath = /w\nhostname = ::1\nport = 22\ntimeout = 3\n__buildout_installed__ = /w\n",
+            "p",
+        );
+        assert!(m.in_place);
+        assert_eq!(m.notes, ["ignored: timeout"]);
+    }
+
+    #[test]
+    fn every_kind_is_one_entry_naming_a_known_promise() {
+        for (i, kind) in KINDS.iter().enumerate() {
+            assert!(
+                crate::registry::Promise::find(kind.promise).is_ok(),
+                "{:?}",
+                kind.source
+            );
+            assert!(
+                KINDS[..i].iter().all(|k| k.source != kind.source),
+                "{:?} twice",
+                kind.source
+            );
+        }
     }
 
     #[test]
