@@ -71,7 +71,9 @@ pub fn show_and_collect<S: AsRef<str>>(words: &[S]) -> (String, Vec<String>) {
             shown.push(word);
         }
     }
-    let shown = shared::report::sanitize(&shown.join(" "), SHOWN_COMMAND_CHARS);
+    // A secret may also stand elsewhere in the command (echoed, in a URL).
+    let shown = redact(&shown.join(" "), &secrets);
+    let shown = shared::report::sanitize(&shown, SHOWN_COMMAND_CHARS);
     (shown, secrets)
 }
 
@@ -229,6 +231,8 @@ mod tests {
         let (line, secrets) = show_and_collect(&words);
         assert_eq!(line, "tool --password *** --token=*** http://u:***@h/ -x y");
         assert_eq!(secrets, ["hunter2", "pw0rd"]);
+        let (line, _) = show_and_collect(&shell_words("echo hunter2; x --password=hunter2"));
+        assert_eq!(line, "echo ***; x --password=***");
         assert_eq!(
             redact("login hunter2 failed (hunter2, pw0rd, abc)", &secrets),
             "login *** failed (***, ***, abc)"
