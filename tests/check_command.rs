@@ -354,3 +354,54 @@ fn sigterm_of_check_command_leaves_no_process_behind() {
 fn sigkill_of_check_command_leaves_no_process_behind() {
     killed_check_leaves_nothing("-KILL");
 }
+
+// check-parameter: the cookbook's check_parameter recipe, run as a binary.
+
+#[test]
+fn check_parameter_compares_the_baked_value() {
+    const PARAMETER: &str = "check-parameter";
+    run(
+        PARAMETER,
+        [
+            "--name",
+            "software-release-url",
+            "--value",
+            "https://lab/a.cfg",
+            "--expected",
+            "https://lab/b.cfg",
+        ],
+    )
+    .expect(
+        2,
+        "CRITICAL: software-release-url is 'https://lab/a.cfg', expected 'https://lab/b.cfg'",
+    );
+    run(
+        PARAMETER,
+        ["--value", "not-ready", "--not-expected", "not-ready"],
+    )
+    .expect(2, "CRITICAL: value is 'not-ready', expected anything else");
+    run(
+        PARAMETER,
+        [
+            "--value=https://b/",
+            "--not-expected=not-ready",
+            "--expected=https://b/",
+        ],
+    )
+    .expect(0, "OK: value is 'https://b/': as expected, not 'not-ready'");
+    run(
+        PARAMETER,
+        ["--value", "2001:db8::1", "--type", "ipv6", "--quiet"],
+    )
+    .expect_silent(0);
+    run(PARAMETER, ["--value", "10.0.0.1\n", "--type", "ipv4"])
+        .expect(2, "CRITICAL: value is '10.0.0.1', expected an IPv4 address");
+    run(PARAMETER, ["--value", "x"]).expect(
+        3,
+        "UNKNOWN: nothing to check: give --type, --expected or --not-expected",
+    );
+    run(PARAMETER, ["--value", "x", "--type", "url"]).expect(
+        3,
+        "UNKNOWN: Error parsing option '--type' with value 'url': expected ipv4 or ipv6, got 'url' (see --help)",
+    );
+}
