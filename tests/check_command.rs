@@ -95,6 +95,9 @@ fn exit_zero_is_ok_with_the_last_line() {
     run(NAME, ["--command", "echo hello; echo world >&2"])
         .expect(0, "OK: echo hello; echo world >&2 exited 0: world");
     run(NAME, ["--command", "true"]).expect(0, "OK: true exited 0");
+    // A command that starts with a dash is the command, not the shell's option.
+    let out = run(NAME, ["--command", "-q"]);
+    out.expect_parts(2, "CRITICAL: -q exited 127: ", &["not found"]);
     // Without a slash the program is looked up in PATH; the arguments after
     // -- are the program's, whatever they look like.
     run(NAME, ["--", "echo", "--timeout", "x", "--version"]).expect(

@@ -306,7 +306,12 @@ fn run(plan: &Plan, command_end: Instant) -> io::Result<Outcome> {
     let mut command = match &plan.run {
         Run::Shell { shell, command } => {
             let mut c = Command::new(shell);
-            c.arg("-c").arg(command);
+            c.arg("-c");
+            // The shell would take a command starting with `-` for its options.
+            if command.as_encoded_bytes().starts_with(b"-") {
+                c.arg("--");
+            }
+            c.arg(command);
             c
         }
         Run::Direct { program, args } => {
