@@ -73,8 +73,9 @@ pub fn command_execute(section: &str, command: Option<&str>) -> Result<Native, U
             "[{section}] config-command spans several lines, which a wrapper cannot hold"
         )));
     }
-    if let Some(words) = plain_words(&command) {
-        let words: Vec<&str> = words.iter().map(String::as_str).collect();
+    let split = check_command::words::split(&command);
+    if split.plain {
+        let words: Vec<&str> = split.words.iter().map(String::as_str).collect();
         if let Some(native) = native_command(&words) {
             return Ok(native);
         }
@@ -134,77 +135,6 @@ fn join_continuations(command: &str) -> String {
         out.push(c);
     }
     out
-}
-
-/// The words of `command` when it is only words (white space, quotes,
-/// backslash escapes and characters the shell takes literally); `None` as soon
-/// as the shell would do more (expansions, globs, redirections, lists).
-fn plain_words(command: &str) -> Option<Vec<String>> {
-    let mut words = Vec::new();
-    let mut word = String::new();
-    let mut in_word = false;
-    let mut chars = command.chars();
-    while let Some(c) = chars.next() {
-        match c {
-            '\'' => {
-                in_word = true;
-                loop {
-                    match chars.next()? {
-                        '\'' => break,
-                        c => word.push(c),
-                    }
-                }
-            }
-            '"' => {
-                in_word = true;
-                loop {
-                    match chars.next()? {
-                        '"' => break,
-                        '$' | '`' => return None,
-                        '\\' => match chars.next()? {
-                            c @ ('"' | '\\' | '$' | '`') => word.push(c),
-                            c => {
-                                word.push('\\');
-                                word.push(c);
-                            }
-                        },
-                        c => word.push(c),
-                    }
-                }
-            }
-            '\\' => {
-                in_word = true;
-                word.push(chars.next()?);
-            }
-            ' ' | '\t' => {
-                if in_word {
-                    words.push(std::mem::take(&mut word));
-                    in_word = false;
-                }
-            }
-            c if c.is_ascii_alphanumeric() || "/._-+:,@%=".contains(c) || !c.is_ascii() => {
-                // `=` only matters in a first word (an assignment): refused there.
-                if c == '=' && words.is_empty() {
-                    return None;
-                }
-                // `[` is only literal as a whole word (test's other name).
-                in_word = true;
-                word.push(c);
-            }
-            '[' | ']' if !in_word => {
-                let next = chars.clone().next();
-                if next.is_some_and(|n| n != ' ' && n != '\t') {
-                    return None;
-                }
-                words.push(c.to_string());
-            }
-            _ => return None,
-        }
-    }
-    if in_word {
-        words.push(word);
-    }
-    Some(words)
 }
 
 /// A `check_parameter` part's options, substitutions resolved.
@@ -394,19 +324,6 @@ mod tests {
             "[promise-byurl] has no config-command: the plugin fails at every run"
         );
         assert!(command_execute("p", Some("  ")).is_err());
-    }
-
-    #[test]
-    fn plain_words_stop_at_shell_syntax() {
-        assert_eq!(
-            plain_words(r#"a 'b c' "d \"e\" \x" f\ g"#),
-            Some(owned(&["a", "b c", "d \"e\" \\x", "f g"]))
-        );
-        for command in [
-            "a; b", "a | b", "a > f", "a $(b)", "a `b`", "\"$x\"", "a 'open", "a #c", "a [x]",
-        ] {
-            assert_eq!(plain_words(command), None, "{command}");
-        }
     }
 
     fn parameter_args(part: Parameter<'_>) -> Result<Vec<String>, String> {

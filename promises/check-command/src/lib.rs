@@ -12,6 +12,7 @@
 mod process;
 pub mod shown;
 mod tail;
+pub mod words;
 
 use std::ffi::OsString;
 use std::fmt;
@@ -197,7 +198,7 @@ impl Promise for Args {
                     return Err(Usage::new("--command is empty"));
                 }
                 check_path("--shell", &self.shell)?;
-                let words = shown::shell_words(&display_arg(&command));
+                let words = words::split(&display_arg(&command)).words;
                 let run = Run::Shell {
                     shell: check_argument("--shell", &self.shell)?,
                     command: check_argument("--command", &command)?,

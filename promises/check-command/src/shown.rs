@@ -13,9 +13,9 @@
 //! A name looks secret when it contains `pass`, `secret`, `token`, `credential`
 //! or `auth` (any case): wider than needed, since hiding a harmless value costs
 //! little and showing a password costs a lot. A `--command` string is split
-//! into words the way the shell would for plain words and quotes; it is only
-//! ever split for display, never to run it. Short options glued to their
-//! value (mysql's `-pSECRET`) cannot be told from others and are shown.
+//! into words by [`crate::words`] for display only, never to run it. Short
+//! options glued to their value (mysql's `-pSECRET`) cannot be told from
+//! others and are shown.
 
 /// How many characters of the command the line shows.
 pub const SHOWN_COMMAND_CHARS: usize = 100;
@@ -118,59 +118,12 @@ fn hide_url_password(word: &str) -> (String, Option<String>) {
     (shown, Some(word[password_start..password_end].to_owned()))
 }
 
-/// Splits a shell command into words for display: white space separates
-/// words, quotes group, a backslash escapes the next character. Unclosed quotes
-/// run to the end; nothing is expanded.
-#[must_use]
-pub fn shell_words(command: &str) -> Vec<String> {
-    let mut words = Vec::new();
-    let mut word = String::new();
-    let mut in_word = false;
-    let mut chars = command.chars();
-    while let Some(c) = chars.next() {
-        match c {
-            '\'' => {
-                in_word = true;
-                word.extend(chars.by_ref().take_while(|&c| c != '\''));
-            }
-            '"' => {
-                in_word = true;
-                while let Some(c) = chars.next() {
-                    match c {
-                        '"' => break,
-                        '\\' => word.extend(chars.next()),
-                        c => word.push(c),
-                    }
-                }
-            }
-            '\\' => {
-                in_word = true;
-                word.extend(chars.next());
-            }
-            c if c.is_whitespace() => {
-                if in_word {
-                    words.push(std::mem::take(&mut word));
-                    in_word = false;
-                }
-            }
-            c => {
-                in_word = true;
-                word.push(c);
-            }
-        }
-    }
-    if in_word {
-        words.push(word);
-    }
-    words
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn shown(command: &str) -> String {
-        show(&shell_words(command))
+        show(&crate::words::split(command).words)
     }
 
     #[test]
@@ -227,26 +180,18 @@ mod tests {
 
     #[test]
     fn hidden_values_are_hidden_in_the_output_too() {
-        let words = shell_words("tool --password hunter2 --token=abc http://u:pw0rd@h/ -x y");
+        let words =
+            crate::words::split("tool --password hunter2 --token=abc http://u:pw0rd@h/ -x y").words;
         let (line, secrets) = show_and_collect(&words);
         assert_eq!(line, "tool --password *** --token=*** http://u:***@h/ -x y");
         assert_eq!(secrets, ["hunter2", "pw0rd"]);
-        let (line, _) = show_and_collect(&shell_words("echo hunter2; x --password=hunter2"));
+        let (line, _) =
+            show_and_collect(&crate::words::split("echo hunter2; x --password=hunter2").words);
         assert_eq!(line, "echo ***; x --password=***");
         assert_eq!(
             redact("login hunter2 failed (hunter2, pw0rd, abc)", &secrets),
             "login *** failed (***, ***, abc)"
         );
-    }
-
-    #[test]
-    fn words_follow_shell_quoting_for_display() {
-        assert_eq!(
-            shell_words(r#"a 'b c' "d \"e\"" f\ g  "#),
-            ["a", "b c", "d \"e\"", "f g"]
-        );
-        assert_eq!(shell_words("a ''"), ["a", ""]);
-        assert_eq!(shell_words("  "), Vec::<String>::new());
     }
 
     #[test]
