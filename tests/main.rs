@@ -11,6 +11,8 @@ mod check_port_listening;
 mod check_file_exists;
 // check-url-available against our HTTP(S) servers and proxy, certificates made at test time.
 mod check_url_available;
+// check-command with real processes: codes, signals, deadline, no process left behind.
+mod check_command;
 // Conventions every binary shares: --help, --version, --opt=value, bad input.
 mod conventions;
 // Hostile command lines for every binary: huge, control characters, not UTF-8, absurd numbers.

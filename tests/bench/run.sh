@@ -6,14 +6,17 @@
 # Targets: nginx bound to 127.0.0.1 and ::1 (HTTP and HTTPS with a certificate
 # made here), a regular file. Contenders: the legacy recipes' scripts (CPython
 # socket.create_connection, dash + curl with the recipe's flags, dash `test -f`)
-# and monitoring-plugins (check_tcp, check_http, check_curl). Installs what it
+# and monitoring-plugins (check_tcp, check_http, check_curl); for check-command,
+# slapos.toolbox's check_command_execute plugin in CPython (installed from PyPI
+# into a virtualenv kept at BENCH_VENV) and the shell alone. Installs what it
 # needs from Debian when missing. Every loop is bounded; nginx is stopped and the
 # work folder removed on any exit.
 #
 # Knobs: BENCH_RUNS (hyperfine runs per command, default 200), BENCH_ROUNDS (5),
 # BENCH_WARMUP (10 per round),
 # BENCH_NODE_RUNS (node simulation, default 1000), BENCH_CALLGRIND (1: count
-# instructions with valgrind), PROMISE_BIN_DIR (default dist/bin).
+# instructions with valgrind), PROMISE_BIN_DIR (default dist/bin), BENCH_VENV
+# (the slapos.toolbox virtualenv, default target/bench-venv).
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -26,6 +29,7 @@ callgrind=${BENCH_CALLGRIND:-1}
 plugins=/usr/lib/nagios/plugins
 # The real interpreter, as the legacy recipe's shebang named it (no pyenv shim).
 python=/usr/bin/python3
+venv=${BENCH_VENV:-$root/target/bench-venv}
 
 # Loopback only: no proxy may turn a request for 127.0.0.1 into anything else.
 unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY no_proxy NO_PROXY
@@ -47,6 +51,7 @@ install_missing() {
 	[ -x /bin/dash ] || missing+=(dash)
 	command -v curl >/dev/null 2>&1 || missing+=(curl)
 	[ -x $python ] || missing+=(python3)
+	$python -c 'import ensurepip, venv' 2>/dev/null || missing+=(python3-venv)
 	command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 	if [ "$callgrind" = 1 ]; then
 		command -v valgrind >/dev/null 2>&1 || missing+=(valgrind)
@@ -78,6 +83,17 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 install_missing
+# slapos.toolbox for the check_command_execute plugin: from PyPI, into a
+# virtualenv of its own (kept between runs), never into the system's Python.
+plugin_missing=
+if ! "$venv/bin/python" -c 'import slapos.promise.plugin.check_command_execute' 2>/dev/null; then
+	say "installing slapos.toolbox into $venv"
+	if ! { $python -m venv "$venv" && "$venv/bin/pip" install -q slapos.toolbox; } >&2; then
+		plugin_missing="slapos.toolbox could not be installed into $venv"
+	fi
+fi
+have_command=0
+[ -x "$bin/check-command" ] && have_command=1
 # Short runs are the ones a busy machine distorts most: a process forked while
 # other jobs fill both cores waits milliseconds for one, which dwarfs a 0.3 ms
 # check but not a 25 ms Python start. Where we may, the bench (nginx and every
@@ -248,6 +264,17 @@ url_missing="not built yet"
 	echo "https|check_curl -S|$plugins/check_curl -I 127.0.0.1 -p $https_port -S -u /"
 	echo "file|check-file-exists|$bin/check-file-exists --path $file"
 	echo "file|dash -c 'test -f FILE'|/bin/dash -c 'test -f $file'"
+	if [ "$have_command" = 1 ]; then
+		echo "command|check-command|$bin/check-command --command true"
+	else
+		echo "command|check-command|MISSING"
+	fi
+	if [ -z "$plugin_missing" ]; then
+		echo "command|check_command_execute plugin (CPython)|$venv/bin/python $here/plugin.py true"
+	else
+		echo "command|check_command_execute plugin (CPython)|MISSING: $plugin_missing"
+	fi
+	echo "command|/bin/sh -c true|/bin/sh -c true"
 } > "$work/commands"
 
 # Each command once first: only a passing check is worth timing.
@@ -255,10 +282,16 @@ failed=0
 : > "$work/measured"
 : > "$work/lines"
 while IFS='|' read -r group label command; do
-	if [ "$command" = MISSING ]; then
+	case $command in
+	MISSING)
 		echo "$group|$label|$url_missing" >> "$work/measured"
 		continue
-	fi
+		;;
+	MISSING:*)
+		echo "$group|$label|${command#MISSING: }" >> "$work/measured"
+		continue
+		;;
+	esac
 	rc=0
 	line=$(cd "$part" && eval "$command" < /dev/null 2>&1) || rc=$?
 	line=${line%%$'\n'*}
@@ -277,7 +310,7 @@ done < "$work/commands"
 # take a fraction of a second per 100 runs, Python several seconds) cannot fall
 # on one contender alone. report.py pools the rounds.
 rounds=${BENCH_ROUNDS:-5}
-for group in port http https file; do
+for group in port http https file command; do
 	args=()
 	while IFS='|' read -r g label command; do
 		[ "$g" = "$group" ] || continue
@@ -306,7 +339,7 @@ done < "$work/commands"
 
 # Sizes: ours are single static files; the others need their shared libraries.
 : > "$work/sizes"
-for b in check-port-listening check-file-exists check-url-available; do
+for b in check-port-listening check-file-exists check-url-available check-command check-parameter; do
 	[ -x "$bin/$b" ] && echo "ours|$b|$(stat -c %s "$bin/$b")|0" >> "$work/sizes"
 done
 for exe in /usr/bin/curl /bin/dash "$python" "$plugins/check_tcp" "$plugins/check_http" "$plugins/check_curl"; do
@@ -331,6 +364,10 @@ if [ "$callgrind" = 1 ]; then
 	count "check-port-listening --host 127.0.0.1" "$bin/check-port-listening" --host 127.0.0.1 --port "$http_port"
 	count "check-port-listening --host localhost" "$bin/check-port-listening" --host localhost --port "$http_port"
 	count "check-file-exists" "$bin/check-file-exists" --path "$file"
+	if [ "$have_command" = 1 ]; then
+		# check-command itself only: callgrind does not follow the shell it starts.
+		count "check-command --command true" "$bin/check-command" --command true
+	fi
 	if [ "$have_url" = 1 ]; then
 		count "check-url-available http://" "$bin/check-url-available" --url "$http_url"
 		count "check-url-available https:// --insecure" "$bin/check-url-available" --url "$https_url" --insecure

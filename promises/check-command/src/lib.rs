@@ -1,0 +1,400 @@
+//! Runs a command and passes when it exits 0: the replacement for SlapOS's
+//! `check_command_execute` plugin, which started a CPython process importing
+//! the promise framework for every run, only to run one shell command.
+//!
+//! What the plugin left to chance, we guarantee: stdin is `/dev/null`; stdout
+//! and stderr share one pipe that we drain into a fixed-size buffer (a chatty
+//! command neither blocks nor grows us); the line names the command without
+//! its secrets and shows its last line of output; at `--timeout` the whole
+//! process group gets SIGTERM, then SIGKILL after a short grace; and nothing
+//! the command started outlives us, however we end ([`process`]).
+
+mod process;
+pub mod shown;
+mod tail;
+pub mod words;
+
+use std::ffi::OsString;
+use std::fmt;
+use std::fs::File;
+use std::io::{self, Read};
+use std::os::fd::AsFd;
+use std::os::unix::process::ExitStatusExt;
+use std::process::{Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+use argh::FromArgs;
+use shared::args::{check_path, display_arg, format_seconds, os_arg, parse_seconds};
+use shared::{Common, Deadline, Failure, Promise, Report, Status, Usage};
+
+use crate::process::Group;
+use crate::tail::Tail;
+
+/// Runs a command and passes when it exits 0. Its output (stdout and stderr
+/// together) is read into a bounded buffer and its last non-empty line is
+/// shown; at --timeout its whole process group gets SIGTERM, then SIGKILL
+/// after a grace of up to 1 s, and nothing it started outlives this check.
+#[derive(FromArgs, Debug)]
+#[argh(
+    example = "{command_name} --command 'test -S var/run/mysqld.sock'\n{command_name} --command \"$HOME/bin/check-backup --status-file var/backup.json\" --timeout 30\n{command_name} -- /srv/slapgrid/slappart3/bin/wcfs status zeo://[::1]:2100",
+    note = "Options also take the form --option=value. Give either --command (run by the shell as SHELL -c COMMAND, like the check_command_execute plugin) or, after --, a program and its arguments (run directly; a program name without a slash is looked up in PATH). stdin is /dev/null; the working folder and environment are ours. The line shows the command by its program's file name, with the values of password-, secret-, token- and auth-like options and URL passwords as ***.",
+    error_code(0, "OK: the command exited 0"),
+    error_code(2, "CRITICAL: it exited non-zero, was killed by a signal or timed out"),
+    error_code(3, "UNKNOWN: bad usage, or the command or shell cannot be started")
+)]
+pub struct Args {
+    /// the command line to run with the shell, e.g. "bin/check-db --port 2099"
+    #[argh(option)]
+    pub command: Option<String>,
+
+    /// the shell that runs --command with -c (default: /bin/sh)
+    #[argh(option, default = "String::from(DEFAULT_SHELL)")]
+    pub shell: String,
+
+    /// seconds the command may run before its group is stopped; fractions allowed (default: 10)
+    #[argh(
+        option,
+        from_str_fn(parse_seconds),
+        default = "shared::DEFAULT_TIMEOUT"
+    )]
+    pub timeout: Duration,
+
+    /// print nothing on success
+    #[argh(switch, short = 'q')]
+    pub quiet: bool,
+
+    /// append Nagios performance data (the run time) after a | on success
+    #[argh(switch)]
+    pub perfdata: bool,
+
+    /// print the version and exit
+    #[argh(switch)]
+    pub version: bool,
+
+    /// after --: the program to run directly, then its arguments
+    #[argh(positional)]
+    pub program: Vec<String>,
+}
+
+/// The shell of `--command` unless `--shell` says otherwise.
+pub const DEFAULT_SHELL: &str = "/bin/sh";
+
+/// The longest argument the kernel passes (`MAX_ARG_STRLEN` less its NUL):
+/// a longer `--command` could never start.
+pub const MAX_ARGUMENT: usize = 128 * 1024 - 1;
+
+/// The longest grace between SIGTERM and SIGKILL at the deadline.
+pub const GRACE: Duration = Duration::from_secs(1);
+
+/// How long after the grace our own timer ends us if even SIGKILL does not
+/// end the command (a process stuck in the kernel).
+const BACKSTOP: Duration = Duration::from_millis(500);
+
+/// How to start the command.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Run {
+    /// `SHELL -c COMMAND`.
+    Shell {
+        /// The shell's path.
+        shell: OsString,
+        /// The command line.
+        command: OsString,
+    },
+    /// A program and its arguments, no shell.
+    Direct {
+        /// The program: a path, or a name looked up in `PATH`.
+        program: OsString,
+        /// Its arguments.
+        args: Vec<OsString>,
+    },
+}
+
+/// The validated check.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// How to start the command.
+    pub run: Run,
+    /// The command as the line shows it.
+    pub shown: String,
+    /// Secret values of the command, hidden in its output too.
+    pub secrets: Vec<String>,
+    /// The command's time before it is stopped.
+    pub timeout: Duration,
+}
+
+/// Why the check failed.
+#[derive(Debug)]
+pub enum Error {
+    /// The command ran and failed (CRITICAL).
+    Failed(String),
+    /// The command could not be run at all (UNKNOWN).
+    CannotRun(String),
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Failed(message) | Error::CannotRun(message) => f.write_str(message),
+        }
+    }
+}
+
+impl Failure for Error {
+    fn status(&self) -> Status {
+        match self {
+            Error::Failed(_) => Status::Critical,
+            Error::CannotRun(_) => Status::Unknown,
+        }
+    }
+}
+
+/// The grace between SIGTERM and SIGKILL: [`GRACE`], or half the timeout when
+/// that is shorter.
+#[must_use]
+pub fn grace(timeout: Duration) -> Duration {
+    GRACE.min(timeout / 2)
+}
+
+fn check_argument(what: &str, value: &str) -> Result<OsString, Usage> {
+    let value = os_arg(value);
+    if value.len() > MAX_ARGUMENT {
+        return Err(Usage::new(format!(
+            "{what} is {} bytes long, longer than the kernel passes ({MAX_ARGUMENT})",
+            value.len()
+        )));
+    }
+    if value.as_encoded_bytes().contains(&0) {
+        return Err(Usage::new(format!("{what} contains a NUL byte")));
+    }
+    Ok(value)
+}
+
+impl Promise for Args {
+    type Plan = Plan;
+    type Error = Error;
+
+    fn common(&self) -> Common {
+        Common {
+            timeout: self.timeout,
+            quiet: self.quiet,
+            perfdata: self.perfdata,
+        }
+    }
+
+    fn plan(self) -> Result<Plan, Usage> {
+        let (run, (shown, secrets)) = match (self.command, self.program.split_first()) {
+            (Some(_), Some(_)) => {
+                return Err(Usage::new(
+                    "give either --command or a program after --, not both",
+                ));
+            }
+            (None, None) => {
+                return Err(Usage::new(
+                    "give --command 'COMMAND LINE' or -- PROGRAM [ARGUMENTS...]",
+                ));
+            }
+            (Some(command), None) => {
+                if command.trim().is_empty() {
+                    return Err(Usage::new("--command is empty"));
+                }
+                check_path("--shell", &self.shell)?;
+                let words = words::split(&display_arg(&command)).words;
+                let run = Run::Shell {
+                    shell: check_argument("--shell", &self.shell)?,
+                    command: check_argument("--command", &command)?,
+                };
+                (run, shown::show_and_collect(&words))
+            }
+            (None, Some((program, args))) => {
+                check_path("the program", program)?;
+                let words: Vec<String> = self.program.iter().map(|w| display_arg(w)).collect();
+                let run = Run::Direct {
+                    program: check_argument("the program", program)?,
+                    args: args
+                        .iter()
+                        .map(|arg| check_argument("an argument", arg))
+                        .collect::<Result<_, _>>()?,
+                };
+                (run, shown::show_and_collect(&words))
+            }
+        };
+        Ok(Plan {
+            run,
+            shown,
+            secrets,
+            timeout: self.timeout,
+        })
+    }
+
+    fn deadline(plan: &Plan, started: Deadline) -> Deadline {
+        // The command has the whole --timeout; stopping it may take the grace,
+        // and our own timer only ends us if even SIGKILL does not end it.
+        started.retime(
+            plan.timeout + grace(plan.timeout) + BACKSTOP,
+            &format!("{} (being stopped)", plan.shown),
+        )
+    }
+
+    fn execute(plan: Plan, _deadline: &Deadline) -> Result<Report, Error> {
+        let started = Instant::now();
+        let command_end = started + plan.timeout;
+        let outcome = run(&plan, command_end).map_err(|e| {
+            let what = match &plan.run {
+                Run::Shell { shell, .. } => format!("the shell {}", shell.to_string_lossy()),
+                Run::Direct { .. } => plan.shown.clone(),
+            };
+            let what = shared::report::sanitize(&what, shown::SHOWN_COMMAND_CHARS);
+            Error::CannotRun(format!(
+                "cannot run {what}: {}",
+                shared::report::describe_io(&e)
+            ))
+        })?;
+        let elapsed = started.elapsed();
+        let last = outcome.output.last_line(&plan.secrets);
+        let with_last = |message: String| match &last {
+            Some(line) => format!("{message}: {line}"),
+            None => message,
+        };
+        let shown = &plan.shown;
+        if outcome.timed_out {
+            return Err(Error::Failed(with_last(format!(
+                "{shown} timed out after {}",
+                format_seconds(plan.timeout)
+            ))));
+        }
+        match (outcome.status.code(), outcome.status.signal()) {
+            (Some(0), _) => {
+                let mut report = Report::ok(with_last(format!("{shown} exited 0")));
+                if shared::report::perfdata_wanted() {
+                    report = report.with_perf(
+                        "time",
+                        &format!(
+                            "{}s;;;0;{}",
+                            shared::report::perf_seconds(elapsed),
+                            shared::report::perf_seconds(plan.timeout)
+                        ),
+                    );
+                }
+                Ok(report)
+            }
+            (Some(code), _) => Err(Error::Failed(with_last(format!("{shown} exited {code}")))),
+            (None, Some(signal)) => Err(Error::Failed(with_last(format!(
+                "{shown} was killed by {}",
+                process::signal_name(signal)
+            )))),
+            (None, None) => Err(Error::Failed(with_last(format!(
+                "{shown} ended with status {}",
+                outcome.status.into_raw()
+            )))),
+        }
+    }
+}
+
+/// How the command ended.
+struct Outcome {
+    status: ExitStatus,
+    timed_out: bool,
+    output: Tail,
+}
+
+/// Runs the command to its end or `command_end`, then kills whatever is left
+/// of its process group.
+fn run(plan: &Plan, command_end: Instant) -> io::Result<Outcome> {
+    let wake = File::from(process::watch_children()?);
+    let group = Group::start()?;
+    let (output, writer) = process::pipe()?;
+    let mut output = File::from(output);
+    let mut command = match &plan.run {
+        Run::Shell { shell, command } => {
+            let mut c = Command::new(shell);
+            c.arg("-c");
+            // The shell would take a command starting with `-` for its options.
+            if command.as_encoded_bytes().starts_with(b"-") {
+                c.arg("--");
+            }
+            c.arg(command);
+            c
+        }
+        Run::Direct { program, args } => {
+            let mut c = Command::new(program);
+            c.args(args);
+            c
+        }
+    };
+    command
+        .stdin(Stdio::null())
+        .stdout(writer.try_clone()?)
+        .stderr(writer);
+    process::confine(&mut command, &group);
+    let mut child = command.spawn()?;
+    // The command holds our copies of the pipe's write end: drop them, or the
+    // pipe would never reach its end.
+    drop(command);
+
+    let mut tail = Tail::new();
+    let mut chunk = [0_u8; 4096];
+    let mut output_open = true;
+    let mut stop: Option<Instant> = None;
+    let status = loop {
+        let until = stop.unwrap_or(command_end);
+        let now = Instant::now();
+        if now >= until {
+            if stop.is_none() {
+                group.signal(libc::SIGTERM);
+                stop = Some(now + grace(plan.timeout));
+                continue;
+            }
+            group.signal(libc::SIGKILL);
+            break child.wait()?;
+        }
+        let fds = [output_open.then(|| output.as_fd()), Some(wake.as_fd())];
+        let [readable, woken] = process::wait_readable(fds, until - now)?;
+        if readable {
+            match read_some(&mut output, &mut chunk)? {
+                0 => output_open = false,
+                n => tail.push(&chunk[..n]),
+            }
+        }
+        if woken {
+            drain(&wake);
+            if let Some(status) = child.try_wait()? {
+                break status;
+            }
+        }
+    };
+    // What the command started and left behind ends with it.
+    group.signal(libc::SIGKILL);
+    // What it printed before its end is in the pipe: read it without waiting
+    // (something outside the group could hold the pipe open forever).
+    while output_open {
+        let [readable] = process::wait_readable([Some(output.as_fd())], Duration::ZERO)?;
+        if !readable {
+            break;
+        }
+        match read_some(&mut output, &mut chunk)? {
+            0 => output_open = false,
+            n => tail.push(&chunk[..n]),
+        }
+    }
+    Ok(Outcome {
+        status,
+        timed_out: stop.is_some(),
+        output: tail,
+    })
+}
+
+/// One `read` of the output pipe, made readable by `poll`.
+fn read_some(output: &mut File, chunk: &mut [u8]) -> io::Result<usize> {
+    loop {
+        match output.read(chunk) {
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            other => return other,
+        }
+    }
+}
+
+/// Empties the SIGCHLD pipe (non-blocking).
+fn drain(mut wake: &File) {
+    let mut bytes = [0_u8; 64];
+    while matches!(wake.read(&mut bytes), Ok(n) if n > 0) {}
+}
