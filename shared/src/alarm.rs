@@ -29,7 +29,7 @@ pub fn prepare(message: &str) {
 }
 
 /// Arms the timer: when `timeout` has passed, the prepared line is printed on
-/// stderr and the process exits 2 (unless the check's own line is already out).
+/// stdout (as every line is, see [`report`]) and the process exits 2 (unless the check's own line is already out).
 pub fn arm(timeout: Duration) {
     let interval = libc::timeval {
         tv_sec: 0,
@@ -68,7 +68,7 @@ extern "C" fn on_alarm(_signal: libc::c_int) {
     // _exit(2) are async-signal-safe.
     unsafe {
         if let Some(line) = line.as_ref() {
-            libc::write(libc::STDERR_FILENO, line.as_ptr().cast(), line.len());
+            libc::write(libc::STDOUT_FILENO, line.as_ptr().cast(), line.len());
         }
         libc::_exit(Status::Critical as libc::c_int);
     }
