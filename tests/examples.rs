@@ -530,8 +530,10 @@ fn nagios_commands(cfg: &str) -> BTreeMap<String, String> {
 /// the line handed to /bin/sh since it holds quotes.
 fn nagios(commands: &BTreeMap<String, String>, command: &str, args: &[&str]) -> Outcome {
     let bin_dir = bin("check-url-available").parent().unwrap().to_owned();
+    // Under emulation, the shell runs the runner with the binary.
+    let runner = crate::util::runner::shell_prefix(&bin("check-url-available"));
     let mut line = commands[command]
-        .replace("$USER1$", &s(&bin_dir))
+        .replace("$USER1$/", &format!("{runner}{}/", s(&bin_dir)))
         .replace("$HOSTADDRESS$", "127.0.0.1");
     for n in 1..=9 {
         line = line.replace(&format!("$ARG{n}$"), args.get(n - 1).copied().unwrap_or(""));

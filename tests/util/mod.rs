@@ -4,6 +4,7 @@ pub mod dns;
 pub mod http;
 pub mod listen;
 pub mod memory;
+pub mod runner;
 pub mod strace;
 pub mod tls;
 
@@ -99,7 +100,7 @@ where
     S: AsRef<OsStr>,
 {
     let args: Vec<OsString> = args.into_iter().map(|a| a.as_ref().to_owned()).collect();
-    let mut command = Command::new(program);
+    let mut command = runner::command(program);
     command.args(&args).stdin(Stdio::null());
     slapgrid_env(&mut command);
     if let Some(cwd) = cwd {
