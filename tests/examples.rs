@@ -1,9 +1,11 @@
-//! The files in examples/, run here. There is no buildout, Docker engine,
-//! kubelet or Nagios on this machine, so each test takes the commands out of the
-//! example file as that system would (the wrappers converted and written with
-//! recipe-generator, the HEALTHCHECK exec array, the probes' exec commands, the
-//! Nagios command lines with their macros) and runs them against our loopback
-//! services, only the address and port swapped for ours.
+//! The files in examples/, run here. Where the system itself is not on the
+//! build machines (buildout, a Docker engine, a kubelet), each test takes the
+//! commands out of the example file as that system would (the wrappers
+//! converted and written with recipe-generator, the HEALTHCHECK exec array,
+//! the probes' exec commands, the Nagios command lines with their macros) and
+//! runs them against our loopback services, only the address and port swapped
+//! for ours. Nagios Core and Icinga 2 themselves run their examples in
+//! [`monitors`].
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -16,6 +18,8 @@ use crate::util::tls::{self, Validity};
 use crate::util::{Outcome, SHIPPED, bin, listen, run_in, run_program, temp_dir};
 
 const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+mod monitors;
 
 fn example(path: &str) -> String {
     let file = Path::new(env!("CARGO_MANIFEST_DIR"))
