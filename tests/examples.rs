@@ -321,10 +321,34 @@ fn slapos_component_pins_the_release_tarball_by_its_sha256() {
             .any(|l| l == documented),
         "software.cfg does not show its SHA256SUMS line {documented:?}"
     );
+    let dockerfile = example("docker/Dockerfile");
     assert!(
-        example("docker/Dockerfile").contains(&format!("ARG NP_SHA256={sha256}\n")),
-        "the Dockerfile pins another tarball than software.cfg"
+        dockerfile.contains(&format!("ARG NP_SHA256_AMD64={sha256}\n")),
+        "the Dockerfile pins another x86_64 tarball than software.cfg"
     );
+    // Multi-arch: Docker's TARGETARCH picks the tarball and its hash.
+    let arm64 = dockerfile
+        .lines()
+        .find_map(|l| l.strip_prefix("ARG NP_SHA256_ARM64="))
+        .expect("an arm64 hash");
+    assert!(
+        arm64.len() == 64
+            && arm64
+                .bytes()
+                .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')),
+        "NP_SHA256_ARM64 is not a SHA-256: {arm64}"
+    );
+    for mapping in [
+        "amd64) arch=x86_64 sha256=\"$NP_SHA256_AMD64\"",
+        "arm64) arch=aarch64 sha256=\"$NP_SHA256_ARM64\"",
+        "name=\"native-promises-${NP_VERSION}-${arch}-linux-musl\"",
+        "ARG TARGETARCH\n",
+    ] {
+        assert!(
+            dockerfile.contains(mapping),
+            "the Dockerfile lacks {mapping:?}"
+        );
+    }
 }
 
 // --- Docker -----------------------------------------------------------------
