@@ -126,6 +126,13 @@ blackbox-dist: dist
 	PROMISE_BIN_DIR=$(CURDIR)/$(DIST_BIN)/aarch64 PROMISE_RUNNER=qemu-aarch64 \
 		$(CARGO) test --locked --test blackbox
 
+## Opt-in, where a Docker daemon runs (Debian's docker.io): builds the Docker
+## example's final stage FROM scratch with dist/'s binaries for this machine and
+## reads the HEALTHCHECK's verdict from docker inspect (tests/docker/run.sh).
+.PHONY: docker-test
+docker-test: dist
+	@bash tests/docker/run.sh
+
 ## Every fuzz target for FUZZ_SECONDS each (default 30), where a nightly toolchain exists.
 ## An input that takes over 10 s (a parser in exponential time) is a finding too.
 ## fuzz/dict/TARGET.dict, where it exists, gives the fuzzer the tokens of that format.
