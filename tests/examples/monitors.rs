@@ -41,18 +41,42 @@ struct Expected {
     perfdata: &'static str,
 }
 
-/// The engine's program, or `None` (said) when it is not installed here.
-fn engine(program: &str) -> Option<PathBuf> {
-    let path = PathBuf::from(program);
-    if path.is_file() {
-        return Some(path);
+/// What an engine's test starts from: the engine, a private folder, our
+/// services, the example file and who the engine runs as.
+struct Stage {
+    engine: PathBuf,
+    dir: PathBuf,
+    scene: Scene,
+    example: PathBuf,
+    user: String,
+    group: String,
+}
+
+impl Stage {
+    /// `None` (said) when `program` is not installed here.
+    fn new(program: &str, example: &str) -> Option<Stage> {
+        let engine = PathBuf::from(program);
+        if !engine.is_file() {
+            assert!(
+                std::env::var_os("PROMISE_REQUIRE_MONITORS").is_none(),
+                "{program} is missing (make test-deps installs it)"
+            );
+            eprintln!("SKIP: {program} is not installed; the example is not run in it");
+            return None;
+        }
+        let dir = temp_dir(engine.file_name().unwrap().to_str().unwrap());
+        let (user, group) = user_and_group();
+        Some(Stage {
+            engine,
+            scene: Scene::new(&dir),
+            dir,
+            example: Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("examples")
+                .join(example),
+            user,
+            group,
+        })
     }
-    assert!(
-        std::env::var_os("PROMISE_REQUIRE_MONITORS").is_none(),
-        "{program} is missing (make test-deps installs it)"
-    );
-    eprintln!("SKIP: {program} is not installed; the example is not run in it");
-    None
 }
 
 /// The folder the engine finds our binaries in: the build under test, or
@@ -222,14 +246,18 @@ fn assert_verdicts(
 
 #[test]
 fn nagios_core_runs_the_example_commands_one_service_per_exit_code() {
-    let Some(nagios) = engine("/usr/sbin/nagios4") else {
+    let Some(Stage {
+        engine: nagios,
+        dir,
+        scene,
+        example: commands,
+        user,
+        group,
+    }) = Stage::new("/usr/sbin/nagios4", "nagios/commands.cfg")
+    else {
         return;
     };
-    let dir = temp_dir("monitor-nagios");
-    let scene = Scene::new(&dir);
-    let commands = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/nagios/commands.cfg");
     let d = dir.display();
-    let (user, group) = user_and_group();
     fs::create_dir_all(dir.join("checkresults")).unwrap();
     fs::write(
         dir.join("resource.cfg"),
@@ -345,13 +373,17 @@ fn nagios_status(text: &str) -> Vec<(String, Verdict)> {
 
 #[test]
 fn icinga2_runs_the_example_check_commands_one_service_per_exit_code() {
-    let Some(icinga2) = engine("/usr/sbin/icinga2") else {
+    let Some(Stage {
+        engine: icinga2,
+        dir,
+        scene,
+        example: commands,
+        user,
+        group,
+    }) = Stage::new("/usr/sbin/icinga2", "icinga2/commands.conf")
+    else {
         return;
     };
-    let dir = temp_dir("monitor-icinga2");
-    let scene = Scene::new(&dir);
-    let commands = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/icinga2/commands.conf");
-    let (user, group) = user_and_group();
     for sub in ["data/certs", "log", "cache", "spool", "run"] {
         fs::create_dir_all(dir.join(sub)).unwrap();
     }
