@@ -82,12 +82,12 @@ dist: deps
 	@cd dist && find . -type f ! -name SHA256SUMS | sed 's|^\./||' | LC_ALL=C sort | xargs sha256sum > SHA256SUMS
 	@cd dist && ls -l *.tar.gz $(foreach a,$(ARCHES),bin/$(a)/*)
 
-## Proves the release is reproducible: builds HEAD in two fresh clones at different
-## paths and compares the tarballs byte for byte.
+## Proves the release is reproducible: builds HEAD (as it was when this started) in
+## two fresh clones at different paths and compares the tarballs and binaries byte for byte.
 reproducible:
-	@set -e; work=$$(mktemp -d); trap 'rm -rf "$$work"' EXIT; \
+	@set -e; work=$$(mktemp -d); trap 'rm -rf "$$work"' EXIT; commit=$$(git rev-parse HEAD); \
 	for side in a b/deeper; do \
-		git clone -q . "$$work/$$side"; \
+		git clone -q . "$$work/$$side"; git -C "$$work/$$side" checkout -q --detach $$commit; \
 		env -u CARGO_TARGET_DIR $(MAKE) -C "$$work/$$side" --no-print-directory dist >/dev/null; \
 	done; \
 	cd "$$work"; sha256sum a/dist/*.tar.gz b/deeper/dist/*.tar.gz; \
