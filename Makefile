@@ -35,11 +35,12 @@ export CARGO_TARGET_X86_64_UNKNOWN_LINUX_MUSL_RUSTFLAGS := \
 # self-relocating start file rcrt1.o in place of crt1.o, `-static -pie
 # --no-dynamic-linker`; the code is position-independent already (the target's
 # default relocation model is pic).
-AARCH64_LIBS := $(shell rustc --print sysroot 2>/dev/null)/lib/rustlib/aarch64-unknown-linux-musl/lib/self-contained
+# Expanded when a recipe runs, after `deps` installed the toolchain.
+AARCH64_LIBS = $(shell rustc --print sysroot)/lib/rustlib/aarch64-unknown-linux-musl/lib/self-contained
 export CC_aarch64_unknown_linux_musl := aarch64-linux-gnu-gcc
 export AR_aarch64_unknown_linux_musl := aarch64-linux-gnu-ar
 export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_MUSL_LINKER := rust-lld
-export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_MUSL_RUSTFLAGS := -C link-self-contained=no \
+export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_MUSL_RUSTFLAGS = -C link-self-contained=no \
 	-L native=$(AARCH64_LIBS) $(foreach o,rcrt1 crti crtbeginS crtendS crtn,-C link-arg=$(AARCH64_LIBS)/$(o).o) \
 	-C link-arg=-pie -C link-arg=--no-dynamic-linker -C link-arg=-ztext \
 	-C link-arg=-znoseparate-code -C link-arg=--build-id=none $(REPRO_FLAGS)
