@@ -5,6 +5,7 @@
 # Both release architectures; x86_64 is also what dist/bin/NAME holds, the paths
 # users pinned before aarch64 was built.
 ARCHES    := x86_64 aarch64
+comma     := ,
 BINARIES  := check-port-listening check-url-available check-file-exists recipe-generator
 BUILT     := $(wildcard $(addprefix promises/,$(BINARIES)) $(BINARIES))
 TARGET    := $(or $(CARGO_TARGET_DIR),target)
@@ -54,7 +55,8 @@ all: dist
 ## x86_64's ring and Debian's aarch64 cross gcc for aarch64's.
 deps:
 	@command -v rustup >/dev/null 2>&1 || { echo "make: rustup is needed (https://rustup.rs)" >&2; exit 1; }
-	@rustup run $(TOOLCHAIN) rustc --version >/dev/null 2>&1 || rustup toolchain install --no-self-update --profile minimal $(TOOLCHAIN)
+	@rustup run $(TOOLCHAIN) rustc --version >/dev/null 2>&1 || rustup toolchain install --no-self-update --profile minimal \
+		--component rustfmt,clippy --target $(subst $(eval) ,$(comma),$(ARCHES:%=%-unknown-linux-musl)) $(TOOLCHAIN)
 	@installed=$$(rustup target list --installed); for arch in $(ARCHES); do \
 		echo "$$installed" | grep -qx "$$arch-unknown-linux-musl" || rustup target add $$arch-unknown-linux-musl; done
 	@missing=; command -v musl-gcc >/dev/null 2>&1 || missing="$$missing musl-tools"; \
@@ -112,13 +114,13 @@ test-deps:
 ## both architectures' release binaries (aarch64's through qemu-aarch64).
 test: test-deps lint unit blackbox-dist
 
-lint:
+lint: deps
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --locked --workspace --all-targets -- -D warnings
 
 # The monitor tests skip themselves where Nagios or Icinga 2 is missing, except here.
 unit: export PROMISE_REQUIRE_MONITORS := 1
-unit:
+unit: deps
 	$(CARGO) test --locked --workspace
 
 blackbox-dist: export PROMISE_REQUIRE_MONITORS := 1
