@@ -1,83 +1,143 @@
 # native-promises: `make dist` builds the static binaries, `make test` runs everything.
-# Both install what they need when it is missing (rustup target, musl-gcc).
+# Both install what they need when it is missing (rustup targets, C compilers,
+# qemu-user, the monitors).
 
-MUSL      := x86_64-unknown-linux-musl
+# Both release architectures; x86_64 is also what dist/bin/NAME holds, the paths
+# users pinned before aarch64 was built.
+ARCHES    := x86_64 aarch64
+comma     := ,
 # Every folder under promises/ is a promise binary (tests/registry.rs checks it).
 BINARIES  := $(notdir $(wildcard promises/*)) recipe-generator
 BUILT     := $(wildcard $(addprefix promises/,$(BINARIES)) $(BINARIES))
 TARGET    := $(or $(CARGO_TARGET_DIR),target)
-RELEASE   := $(TARGET)/$(MUSL)/release
 DIST_BIN  := dist/bin
 CARGO     ?= cargo
 CARGO_HOME ?= $(HOME)/.cargo
 VERSION   := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
-RELNAME   := native-promises-$(VERSION)-x86_64-linux-musl
-TARBALL   := dist/$(RELNAME).tar.gz
+# The Rust release of rust-toolchain.toml, which rustup installs with both targets.
+TOOLCHAIN := $(shell sed -n 's/^channel = "\(.*\)"/\1/p' rust-toolchain.toml)
 # Archive timestamps come from the commit, so two builds of one commit match.
 SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
 
-# Size flags for the shipped static binaries only (host builds and tests keep the
-# defaults): a non-PIE static executable needs no relocation table, and without
+# Flags for the shipped static binaries only (host builds and tests keep the
+# defaults). The musl targets' default is a static position-independent
+# executable (static-pie): the kernel loads it at a random address, so our own
+# code is randomised with the stack, heap and mmap (hardening checks expect
+# it; it costs the relocation table, measured in the README). Without
 # separate-code the linker does not pad the text segment to page boundaries.
-# Together they save about 30 KiB a binary. Stack, heap and mmap stay randomised.
 # The build paths (checkout, cargo registry) are remapped out of the binaries so
 # that two checkouts of one commit build byte-identical files.
-export CARGO_TARGET_X86_64_UNKNOWN_LINUX_MUSL_RUSTFLAGS := -C relocation-model=static \
-	-C link-arg=-Wl,-z,noseparate-code -C link-arg=-Wl,--build-id=none \
-	--remap-path-prefix=$(CURDIR)=/native-promises --remap-path-prefix=$(CARGO_HOME)=/cargo
+REPRO_FLAGS := --remap-path-prefix=$(CURDIR)=/native-promises --remap-path-prefix=$(CARGO_HOME)=/cargo
+export CARGO_TARGET_X86_64_UNKNOWN_LINUX_MUSL_RUSTFLAGS := \
+	-C link-arg=-Wl,-z,noseparate-code -C link-arg=-Wl,--build-id=none $(REPRO_FLAGS)
+# aarch64: ring's C and assembly by Debian's cross gcc, linked by the
+# toolchain's rust-lld with the toolchain's own musl (libc.a and start files),
+# so no aarch64 musl toolchain is needed. Rust's aarch64 musl target does not
+# know static-pie (x86_64's does), so it is linked as the x86_64 one is: the
+# self-relocating start file rcrt1.o in place of crt1.o, `-static -pie
+# --no-dynamic-linker`; the code is position-independent already (the target's
+# default relocation model is pic).
+# Expanded when a recipe runs, after `deps` installed the toolchain.
+AARCH64_LIBS = $(shell rustc --print sysroot)/lib/rustlib/aarch64-unknown-linux-musl/lib/self-contained
+export CC_aarch64_unknown_linux_musl := aarch64-linux-gnu-gcc
+export AR_aarch64_unknown_linux_musl := aarch64-linux-gnu-ar
+export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_MUSL_LINKER := rust-lld
+export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_MUSL_RUSTFLAGS = -C link-self-contained=no \
+	-L native=$(AARCH64_LIBS) $(foreach o,rcrt1 crti crtbeginS crtendS crtn,-C link-arg=$(AARCH64_LIBS)/$(o).o) \
+	-C link-arg=-pie -C link-arg=--no-dynamic-linker -C link-arg=-ztext \
+	-C link-arg=-znoseparate-code -C link-arg=--build-id=none $(REPRO_FLAGS)
 
 .PHONY: all dist deps test-deps reproducible test lint unit blackbox blackbox-dist fuzz clean
 
 all: dist
 
-## Toolchain pieces the static build needs: the musl target and a musl C compiler (ring).
+## Toolchain pieces the static builds need: the pinned Rust with both musl targets
+## (rust-toolchain.toml; rustup installs what is missing), a musl C compiler for
+## x86_64's ring and Debian's aarch64 cross gcc for aarch64's.
 deps:
-	@rustup target list --installed 2>/dev/null | grep -qx '$(MUSL)' || rustup target add $(MUSL)
-	@command -v musl-gcc >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq musl-tools; }
+	@command -v rustup >/dev/null 2>&1 || { echo "make: rustup is needed (https://rustup.rs)" >&2; exit 1; }
+	@rustup run $(TOOLCHAIN) rustc --version >/dev/null 2>&1 || rustup toolchain install --no-self-update --profile minimal \
+		--component rustfmt,clippy --target $(subst $(eval) ,$(comma),$(ARCHES:%=%-unknown-linux-musl)) $(TOOLCHAIN)
+	@installed=$$(rustup target list --installed); for arch in $(ARCHES); do \
+		echo "$$installed" | grep -qx "$$arch-unknown-linux-musl" || rustup target add $$arch-unknown-linux-musl; done
+	@missing=; command -v musl-gcc >/dev/null 2>&1 || missing="$$missing musl-tools"; \
+	command -v aarch64-linux-gnu-gcc >/dev/null 2>&1 || missing="$$missing gcc-aarch64-linux-gnu libc6-dev-arm64-cross"; \
+	command -v git >/dev/null 2>&1 || missing="$$missing git"; \
+	[ -z "$$missing" ] || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; }
 
-## Static, stripped release binaries in dist/bin, the release tarball and SHA256SUMS.
+## Static-pie, stripped release binaries for both architectures in dist/bin/ARCH
+## (x86_64's also in dist/bin, hard links), one tarball per architecture and
+## SHA256SUMS over every file.
 dist: deps
-	$(CARGO) build --release --locked --target $(MUSL) --workspace --bins
-	@rm -rf dist/stage && mkdir -p $(DIST_BIN) dist/stage/$(RELNAME)/bin
-	@for b in $(notdir $(BUILT)); do install -m 0755 $(RELEASE)/$$b $(DIST_BIN)/$$b; done
-	@cp -p $(DIST_BIN)/* dist/stage/$(RELNAME)/bin/
-	@install -m 0644 LICENSE README.md dist/stage/$(RELNAME)/
-	@tar --sort=name --mtime=@$(SOURCE_DATE_EPOCH) --owner=0 --group=0 --numeric-owner \
-		--mode=go-w --format=gnu -C dist/stage -cf - $(RELNAME) | gzip -n -9 > $(TARBALL)
+	$(CARGO) build --release --locked $(foreach a,$(ARCHES),--target $(a)-unknown-linux-musl) --workspace --bins
+	@rm -rf dist && mkdir -p dist/stage
+	@set -e; for arch in $(ARCHES); do \
+		name=native-promises-$(VERSION)-$$arch-linux-musl; \
+		mkdir -p $(DIST_BIN)/$$arch dist/stage/$$name/bin; \
+		for b in $(notdir $(BUILT)); do \
+			install -m 0755 $(TARGET)/$$arch-unknown-linux-musl/release/$$b $(DIST_BIN)/$$arch/$$b; done; \
+		cp -p $(DIST_BIN)/$$arch/* dist/stage/$$name/bin/; \
+		install -m 0644 LICENSE README.md dist/stage/$$name/; \
+		tar --sort=name --mtime=@$(SOURCE_DATE_EPOCH) --owner=0 --group=0 --numeric-owner \
+			--mode=go-w --format=gnu -C dist/stage -cf - $$name | gzip -n -9 > dist/$$name.tar.gz; \
+	done
+	@for b in $(notdir $(BUILT)); do ln $(DIST_BIN)/x86_64/$$b $(DIST_BIN)/$$b; done
 	@rm -rf dist/stage
-	@cd dist && sha256sum $(notdir $(TARBALL)) bin/* > SHA256SUMS
-	@ls -l $(DIST_BIN) $(TARBALL)
+	@cd dist && find . -type f ! -name SHA256SUMS | sed 's|^\./||' | LC_ALL=C sort | xargs sha256sum > SHA256SUMS
+	@cd dist && ls -l *.tar.gz $(foreach a,$(ARCHES),bin/$(a)/*)
 
-## Proves the release is reproducible: builds HEAD in two fresh clones at different
-## paths and compares the tarballs byte for byte.
+## Proves the release is reproducible: builds HEAD (as it was when this started) in
+## two fresh clones at different paths and compares the tarballs and binaries byte for byte.
 reproducible:
-	@set -e; work=$$(mktemp -d); trap 'rm -rf "$$work"' EXIT; \
+	@set -e; work=$$(mktemp -d); trap 'rm -rf "$$work"' EXIT; commit=$$(git rev-parse HEAD); \
 	for side in a b/deeper; do \
-		git clone -q . "$$work/$$side"; \
+		git clone -q . "$$work/$$side"; git -C "$$work/$$side" checkout -q --detach $$commit; \
 		env -u CARGO_TARGET_DIR $(MAKE) -C "$$work/$$side" --no-print-directory dist >/dev/null; \
 	done; \
-	sha256sum "$$work"/a/$(TARBALL) "$$work"/b/deeper/$(TARBALL); \
-	if cmp "$$work"/a/$(TARBALL) "$$work"/b/deeper/$(TARBALL); then echo "reproducible: identical tarballs"; \
-	else trap - EXIT; echo "reproducible: the tarballs differ; both builds are kept in $$work" >&2; exit 1; fi
+	cd "$$work"; sha256sum a/dist/*.tar.gz b/deeper/dist/*.tar.gz; \
+	if cmp a/dist/SHA256SUMS b/deeper/dist/SHA256SUMS; then echo "reproducible: identical tarballs and binaries"; \
+	else trap - EXIT; echo "reproducible: the builds differ; both are kept in $$work" >&2; exit 1; fi
 
-## What the black-box tests use besides the build: strace counts a wrapper's execs;
-## curl is the reference for what a client accepts, openssl makes and serves the certificates rcgen cannot.
+## What the black-box tests use besides the build: strace counts a wrapper's execs,
+## qemu-user runs the aarch64 binaries, Nagios Core 4 and Icinga 2 run the monitor
+## examples; curl is the reference for what a client accepts (and reads Icinga 2's
+## API), openssl makes and serves the certificates rcgen cannot.
 test-deps:
-	@command -v strace >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq strace; }
-	@command -v curl >/dev/null 2>&1 && command -v openssl >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq curl openssl; }
+	@missing=; \
+	command -v strace >/dev/null 2>&1 || missing="$$missing strace"; \
+	command -v qemu-aarch64 >/dev/null 2>&1 || missing="$$missing qemu-user"; \
+	command -v curl >/dev/null 2>&1 || missing="$$missing curl"; \
+	command -v openssl >/dev/null 2>&1 || missing="$$missing openssl"; \
+	[ -x /usr/sbin/nagios4 ] || missing="$$missing nagios4-core"; \
+	[ -x /usr/sbin/icinga2 ] || missing="$$missing icinga2-bin icinga2-common"; \
+	[ -z "$$missing" ] || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y -qq --no-install-recommends $$missing; }
 
-## The whole suite: lints, unit tests, black-box tests on the debug build and on dist/bin.
+## The whole suite: lints, unit tests, black-box tests on the debug build and on
+## both architectures' release binaries (aarch64's through qemu-aarch64).
 test: test-deps lint unit blackbox-dist
 
-lint:
+lint: deps
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --locked --workspace --all-targets -- -D warnings
 
-unit:
+# The monitor tests skip themselves where Nagios or Icinga 2 is missing, except here.
+unit: export PROMISE_REQUIRE_MONITORS := 1
+unit: deps
 	$(CARGO) test --locked --workspace
 
+blackbox-dist: export PROMISE_REQUIRE_MONITORS := 1
 blackbox-dist: dist
-	PROMISE_BIN_DIR=$(CURDIR)/$(DIST_BIN) $(CARGO) test --locked --test blackbox
+	PROMISE_BIN_DIR=$(CURDIR)/$(DIST_BIN)/x86_64 $(CARGO) test --locked --test blackbox
+	PROMISE_BIN_DIR=$(CURDIR)/$(DIST_BIN)/aarch64 PROMISE_RUNNER=qemu-aarch64 \
+		$(CARGO) test --locked --test blackbox
+
+## Opt-in, where a Docker daemon runs (Debian's docker.io): builds the Docker
+## example's final stage FROM scratch with dist/'s binaries for this machine and
+## reads the HEALTHCHECK's verdict from docker inspect (tests/docker/run.sh).
+.PHONY: docker-test
+docker-test: dist
+	@bash tests/docker/run.sh
 
 ## Every fuzz target for FUZZ_SECONDS each (default 30), where a nightly toolchain exists.
 ## An input that takes over 10 s (a parser in exponential time) is a finding too.

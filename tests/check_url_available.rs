@@ -709,7 +709,8 @@ fn proxy_variables_are_ignored() {
         .iter()
         .map(|var| format!("{var}={proxy_url}"))
         .collect();
-    args.push(crate::util::bin(BIN).display().to_string());
+    let argv = crate::util::runner::argv(&crate::util::bin(BIN));
+    args.extend(argv.iter().map(|a| a.to_string_lossy().into_owned()));
     args.extend(["--url".into(), url.clone()]);
     // env(1) sets the variables and execs the check in its place.
     run_program(Path::new("/usr/bin/env"), BIN, &args, None).expect(

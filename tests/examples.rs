@@ -1,9 +1,11 @@
-//! The files in examples/, run here. There is no buildout, Docker engine,
-//! kubelet or Nagios on this machine, so each test takes the commands out of the
-//! example file as that system would (the wrappers converted and written with
-//! recipe-generator, the HEALTHCHECK exec array, the probes' exec commands, the
-//! Nagios command lines with their macros) and runs them against our loopback
-//! services, only the address and port swapped for ours.
+//! The files in examples/, run here. Where the system itself is not on the
+//! build machines (buildout, a Docker engine, a kubelet), each test takes the
+//! commands out of the example file as that system would (the wrappers
+//! converted and written with recipe-generator, the HEALTHCHECK exec array,
+//! the probes' exec commands, the Nagios command lines with their macros) and
+//! runs them against our loopback services, only the address and port swapped
+//! for ours. Nagios Core and Icinga 2 themselves run their examples in
+//! [`monitors`].
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -16,6 +18,8 @@ use crate::util::tls::{self, Validity};
 use crate::util::{Outcome, SHIPPED, bin, listen, run_in, run_program, temp_dir};
 
 const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+mod monitors;
 
 fn example(path: &str) -> String {
     let file = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -318,10 +322,34 @@ fn slapos_component_pins_the_release_tarball_by_its_sha256() {
             .any(|l| l == documented),
         "software.cfg does not show its SHA256SUMS line {documented:?}"
     );
+    let dockerfile = example("docker/Dockerfile");
     assert!(
-        example("docker/Dockerfile").contains(&format!("ARG NP_SHA256={sha256}\n")),
-        "the Dockerfile pins another tarball than software.cfg"
+        dockerfile.contains(&format!("ARG NP_SHA256_AMD64={sha256}\n")),
+        "the Dockerfile pins another x86_64 tarball than software.cfg"
     );
+    // Multi-arch: Docker's TARGETARCH picks the tarball and its hash.
+    let arm64 = dockerfile
+        .lines()
+        .find_map(|l| l.strip_prefix("ARG NP_SHA256_ARM64="))
+        .expect("an arm64 hash");
+    assert!(
+        arm64.len() == 64
+            && arm64
+                .bytes()
+                .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')),
+        "NP_SHA256_ARM64 is not a SHA-256: {arm64}"
+    );
+    for mapping in [
+        "amd64) arch=x86_64 sha256=\"$NP_SHA256_AMD64\"",
+        "arm64) arch=aarch64 sha256=\"$NP_SHA256_ARM64\"",
+        "name=\"native-promises-${NP_VERSION}-${arch}-linux-musl\"",
+        "ARG TARGETARCH\n",
+    ] {
+        assert!(
+            dockerfile.contains(mapping),
+            "the Dockerfile lacks {mapping:?}"
+        );
+    }
 }
 
 // --- Docker -----------------------------------------------------------------
@@ -531,8 +559,10 @@ fn nagios_commands(cfg: &str) -> BTreeMap<String, String> {
 /// the line handed to /bin/sh since it holds quotes.
 fn nagios(commands: &BTreeMap<String, String>, command: &str, args: &[&str]) -> Outcome {
     let bin_dir = bin("check-url-available").parent().unwrap().to_owned();
+    // Under emulation, the shell runs the runner with the binary.
+    let runner = crate::util::runner::shell_prefix(&bin("check-url-available"));
     let mut line = commands[command]
-        .replace("$USER1$", &s(&bin_dir))
+        .replace("$USER1$/", &format!("{runner}{}/", s(&bin_dir)))
         .replace("$HOSTADDRESS$", "127.0.0.1");
     for n in 1..=9 {
         line = line.replace(&format!("$ARG{n}$"), args.get(n - 1).copied().unwrap_or(""));

@@ -114,7 +114,7 @@ fn mismatch(out: &Outcome, line: &str) -> Option<String> {
     if out.code != Some(3) {
         return Some(format!("expected exit 3, got {:?}", out.code));
     }
-    if !out.stdout.is_empty() || out.stderr != expected {
+    if !out.stderr.is_empty() || out.stdout != expected {
         return Some(format!("expected the line {expected:?}"));
     }
     None

@@ -1,7 +1,8 @@
 //! The release artefact: every shipped binary answers `--version`, and the
-//! tarball `make dist` writes next to `dist/bin` holds the four binaries, the
-//! licence and the README with fixed ownership and timestamps, as `SHA256SUMS`
-//! says. The tarball checks run when `PROMISE_BIN_DIR` is a `dist/bin`.
+//! tarball of each architecture `make dist` writes next to `dist/bin` holds the
+//! four binaries, the licence and the README with fixed ownership and
+//! timestamps, as `SHA256SUMS` says. The tarball checks run when
+//! `PROMISE_BIN_DIR` is a `dist/bin/ARCH` (or `dist/bin`, x86_64's pinned paths).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -17,22 +18,30 @@ fn every_shipped_binary_answers_its_version() {
     }
 }
 
-/// The `dist` folder when `PROMISE_BIN_DIR` is its `bin`, else `None` (said).
-fn dist() -> Option<PathBuf> {
-    let bin = std::env::var_os("PROMISE_BIN_DIR").map(PathBuf::from);
-    let dist = bin
-        .as_deref()
-        .filter(|b| b.file_name().is_some_and(|n| n == "bin"))
-        .and_then(Path::parent)
-        .filter(|d| d.file_name().is_some_and(|n| n == "dist"));
-    if dist.is_none() {
+/// The architectures `make dist` builds, each in `dist/bin/ARCH`.
+const ARCHES: [&str; 2] = ["x86_64", "aarch64"];
+
+/// The release under test: the `dist` folder, the binaries' folder
+/// (`PROMISE_BIN_DIR`) and their architecture; `None` (said) when
+/// `PROMISE_BIN_DIR` is no `dist/bin/ARCH` nor `dist/bin`.
+fn dist() -> Option<(PathBuf, PathBuf, &'static str)> {
+    let bin = PathBuf::from(std::env::var_os("PROMISE_BIN_DIR").unwrap_or_default());
+    let named = |path: &Path, name: &str| path.file_name().is_some_and(|n| n == name);
+    let found = match ARCHES.iter().find(|a| named(&bin, a)) {
+        Some(arch) => bin.parent().map(|b| (b, *arch)),
+        None => Some((bin.as_path(), "x86_64")),
+    }
+    .filter(|(b, _)| named(b, "bin"))
+    .and_then(|(b, arch)| Some((b.parent()?.to_owned(), arch)))
+    .filter(|(d, _)| named(d, "dist"));
+    if found.is_none() {
         eprintln!("SKIP: PROMISE_BIN_DIR is not a dist/bin; the release tarball is not checked");
     }
-    dist.map(Path::to_owned)
+    found.map(|(dist, arch)| (dist, bin, arch))
 }
 
-fn release_name() -> String {
-    format!("native-promises-{VERSION}-x86_64-linux-musl")
+fn release_name(arch: &str) -> String {
+    format!("native-promises-{VERSION}-{arch}-linux-musl")
 }
 
 /// One member of a tar archive.
@@ -87,8 +96,10 @@ fn entries(tar: &[u8]) -> Vec<Entry> {
 
 #[test]
 fn the_tarball_holds_the_binaries_licence_and_readme_with_fixed_metadata() {
-    let Some(dist) = dist() else { return };
-    let top = release_name();
+    let Some((dist, bin, arch)) = dist() else {
+        return;
+    };
+    let top = release_name(arch);
     let tarball = dist.join(format!("{top}.tar.gz"));
     assert!(tarball.is_file(), "no {} next to bin", tarball.display());
     let tar = Command::new("gzip")
@@ -126,10 +137,11 @@ fn the_tarball_holds_the_binaries_licence_and_readme_with_fixed_metadata() {
             .iter()
             .find(|m| m.name == format!("{top}/bin/{b}"))
             .unwrap();
-        let built = std::fs::read(dist.join("bin").join(b)).expect("dist/bin binary");
+        let built = std::fs::read(bin.join(b)).expect("dist/bin binary");
         assert!(
             packed.data == built,
-            "{b} in the tarball differs from dist/bin/{b}"
+            "{b} in {top}.tar.gz differs from {}",
+            bin.join(b).display()
         );
     }
     for doc in ["LICENSE", "README.md"] {
@@ -159,7 +171,7 @@ fn the_tarball_holds_the_binaries_licence_and_readme_with_fixed_metadata() {
 
 #[test]
 fn sha256sums_lists_the_tarball_and_binaries_and_verifies() {
-    let Some(dist) = dist() else { return };
+    let Some((dist, _, _)) = dist() else { return };
     let sums = std::fs::read_to_string(dist.join("SHA256SUMS")).expect("dist/SHA256SUMS");
     let mut names = Vec::new();
     for line in sums.lines() {
@@ -173,8 +185,19 @@ fn sha256sums_lists_the_tarball_and_binaries_and_verifies() {
         );
         names.push(name.to_owned());
     }
-    let mut expected = vec![format!("{}.tar.gz", release_name())];
-    expected.extend(SHIPPED.iter().map(|b| format!("bin/{b}")));
+    // Every file of dist/: both tarballs, each architecture's binaries and
+    // x86_64's again at the paths users pinned before aarch64 (dist/bin/NAME).
+    let mut expected: Vec<String> = ARCHES
+        .iter()
+        .map(|arch| format!("{}.tar.gz", release_name(arch)))
+        .chain(SHIPPED.iter().map(|b| format!("bin/{b}")))
+        .chain(
+            ARCHES
+                .iter()
+                .flat_map(|arch| SHIPPED.iter().map(move |b| format!("bin/{arch}/{b}"))),
+        )
+        .collect();
+    expected.sort();
     assert_eq!(names, expected);
     let check = Command::new("sha256sum")
         .args(["-c", "--quiet", "SHA256SUMS"])
@@ -187,4 +210,14 @@ fn sha256sums_lists_the_tarball_and_binaries_and_verifies() {
         String::from_utf8_lossy(&check.stdout),
         String::from_utf8_lossy(&check.stderr)
     );
+}
+
+#[test]
+fn the_pinned_x86_64_paths_hold_the_x86_64_binaries() {
+    let Some((dist, _, _)) = dist() else { return };
+    for b in SHIPPED {
+        let pinned = std::fs::read(dist.join("bin").join(b)).expect("dist/bin/NAME");
+        let built = std::fs::read(dist.join("bin/x86_64").join(b)).expect("dist/bin/x86_64/NAME");
+        assert!(pinned == built, "dist/bin/{b} is not dist/bin/x86_64/{b}");
+    }
 }

@@ -30,9 +30,10 @@ pub fn prepare(message: &str) {
 }
 
 /// Arms the timer: when `timeout` has passed, the prepared line is printed on
-/// stderr and the process exits 2 (unless the check's own line is already out).
-/// SIGALRM is unblocked too: a parent that blocked it would otherwise leave
-/// the check without a deadline (the signal mask is inherited across exec).
+/// stdout (as every line is, see [`report`]) and the process exits 2 (unless
+/// the check's own line is already out). SIGALRM is unblocked too: a parent
+/// that blocked it would otherwise leave the check without a deadline (the
+/// signal mask is inherited across exec).
 pub fn arm(timeout: Duration) {
     let interval = libc::timeval {
         tv_sec: 0,
@@ -91,7 +92,7 @@ extern "C" fn on_alarm(_signal: libc::c_int) {
     // _exit(2) are async-signal-safe.
     unsafe {
         if let Some(line) = line.as_ref() {
-            libc::write(libc::STDERR_FILENO, line.as_ptr().cast(), line.len());
+            libc::write(libc::STDOUT_FILENO, line.as_ptr().cast(), line.len());
         }
         libc::_exit(Status::Critical as libc::c_int);
     }

@@ -3,8 +3,10 @@
 //! slapgrid merges stdout and stderr, decodes them strictly as UTF-8 and parses
 //! anything shaped like its own log records, so a promise prints exactly one
 //! line: valid UTF-8, no control characters, bounded in length, starting with the
-//! status word (which also means it can never look like a log record). Success
-//! goes to stdout, everything else to stderr.
+//! status word (which also means it can never look like a log record). The line
+//! goes to stdout whatever the status: Nagios Core and Naemon read only stdout
+//! (a line on stderr shows as `(No output on stdout) stderr: ...`), and slapgrid,
+//! Docker, Kubernetes and Icinga 2 merge both streams. Nothing goes to stderr.
 //!
 //! The deadline's timer may fire while the check is printing its own line; an
 //! atomic flag makes sure only the first of them prints.
@@ -90,16 +92,12 @@ pub fn perf_seconds(duration: std::time::Duration) -> String {
     format!("{}.{:06}", duration.as_secs(), duration.subsec_micros())
 }
 
-/// Prints `STATUS: message` once, on stdout for OK and stderr otherwise.
+/// Prints `STATUS: message` once, on stdout whatever the status.
 pub fn emit(status: Status, message: &str, silent: bool) -> ExitCode {
     if claim_line() && !silent {
         let line = format_line(status, message);
         // A closed pipe must not turn a verdict into a panic: the exit code still counts.
-        let _ = if status == Status::Ok {
-            std::io::stdout().lock().write_all(line.as_bytes())
-        } else {
-            std::io::stderr().lock().write_all(line.as_bytes())
-        };
+        let _ = std::io::stdout().lock().write_all(line.as_bytes());
     }
     status.into()
 }

@@ -36,7 +36,7 @@ pub fn run_with_silent_dns(name: &str, args: &[&str]) -> Option<Outcome> {
     let mut command = Command::new("unshare");
     command
         .args(["-m", "sh", "-c", &script])
-        .arg(program)
+        .args(super::runner::argv(&program))
         .args(args)
         .stdin(Stdio::null());
     slapgrid_env(&mut command);
