@@ -936,6 +936,22 @@ mod tests {
     }
 
     #[test]
+    fn the_readme_lists_every_kind() {
+        // recipe-generator's help points there instead of listing them.
+        let readme = include_str!("../../README.md");
+        for kind in KINDS {
+            let heading = match kind.source {
+                Source::Recipe(name) => format!("### Cookbook `{name}`"),
+                Source::Plugin(name) => format!("### Plugin `{name}`"),
+            };
+            assert!(
+                readme.lines().any(|l| l.starts_with(&heading)),
+                "README.md has no section {heading}"
+            );
+        }
+    }
+
+    #[test]
     fn other_parts_and_unknown_plugins() {
         assert!(matches!(
             classify_text("[a]\nrecipe = slapos.cookbook:wrapper\n", "a").unwrap(),
