@@ -7,7 +7,9 @@
 //! Values that only name things (paths, socket names, a hint, a password, the
 //! text to look for) may hold any bytes the system allows; they are refused
 //! only when they cannot work (too long, empty, a control character in HTTP
-//! Basic credentials).
+//! Basic credentials). Values that are the very thing checked (check-command's
+//! command, check-parameter's value: a promise's `any-value` metadata) are
+//! judged rather than refused: a verdict in one clean line.
 
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStringExt;
