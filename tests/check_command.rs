@@ -3,12 +3,13 @@
 //! that sleeps, looked for in /proc), whether it ends on its own, at its
 //! deadline, by SIGTERM or by SIGKILL.
 
+use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::util::memory::run_measured;
-use crate::util::{bin, run, temp_dir};
+use crate::util::{bin, generator, listen, run, run_program, temp_dir};
 
 const NAME: &str = "check-command";
 
@@ -407,4 +408,153 @@ fn check_parameter_compares_the_baked_value() {
         3,
         "UNKNOWN: Error parsing option '--type' with value 'url': expected ipv4 or ipv6, got 'url' (see --help)",
     );
+}
+
+/// `check_command_execute` and `check_parameter` parts the way instance
+/// profiles write them (a monitor-style base, files named after sections,
+/// the parameter script run by a command promise), converted, then each
+/// wrapper run as slapgrid runs it: the native forms and the shell commands
+/// pass and fail as the plugin's did.
+#[test]
+fn converted_command_and_parameter_parts_pass_and_fail() {
+    let dir = temp_dir("convert-commands");
+    let d = dir.display().to_string();
+    for folder in ["scripts", "var/run", "etc/plugin"] {
+        std::fs::create_dir_all(dir.join(folder)).unwrap();
+    }
+    let script = |name: &str, body: &str| {
+        let path = dir.join("scripts").join(name);
+        std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
+        std::fs::set_permissions(&path, PermissionsExt::from_mode(0o755)).unwrap();
+    };
+    // psql -c '\q' passes only if the shell kept the backslash.
+    script("psql", r#"[ "$1 $2" = '-c \q' ] && echo connected"#);
+    script("check-db", "echo starting; echo \"refused: $*\"; exit 1");
+    let _socket = listen::unix(&dir.join("var/run/clamd.sock"));
+    let listener = listen::tcp4();
+    let port = listener.local_addr().unwrap().port();
+    let closed = listen::closed_port();
+    let cfg = format!(
+        "[buildout]
+directory = {d}
+
+[directory]
+scripts = {d}/scripts
+run = {d}/var/run
+
+[monitor-promise-base]
+recipe = slapos.cookbook:promise.plugin
+eggs = slapos.toolbox
+module = slapos.promise.plugin.${{:promise}}
+output = {d}/etc/plugin/${{:name}}
+
+[check-software-url]
+recipe = slapos.cookbook:check_parameter
+value = https://lab.example/new.cfg
+expected-not-value =
+expected-value = https://lab.example/new.cfg
+path = ${{directory:scripts}}/${{:_buildout_section_name_}}
+
+[check-runner-url]
+recipe = slapos.cookbook:check_parameter
+value = not-ready
+expected-not-value = not-ready
+path = ${{directory:scripts}}/${{:_buildout_section_name_}}
+expected-value =
+
+[promise-software-url]
+<= monitor-promise-base
+promise = check_command_execute
+name = ${{:_buildout_section_name_}}.py
+config-command = ${{check-software-url:path}}
+
+[promise-runner-url]
+<= monitor-promise-base
+promise = check_command_execute
+name = ${{:_buildout_section_name_}}.py
+config-command = ${{check-runner-url:path}}
+
+[clamd-socket]
+<= monitor-promise-base
+promise = check_command_execute
+name = check_clamd_socket.py
+config-command = test -S ${{directory:run}}/clamd.sock
+
+[gone-socket]
+<= monitor-promise-base
+promise = check_command_execute
+name = ${{:_buildout_section_name_}}.py
+config-command = test -S ${{directory:run}}/gone.sock
+
+[db-port]
+<= monitor-promise-base
+promise = check_command_execute
+name = ${{:_buildout_section_name_}}.py
+config-command = \"${{directory:scripts}}/is-local-tcp-port-opened\" \"127.0.0.1\" \"{port}\"
+
+[closed-port]
+<= monitor-promise-base
+promise = check_command_execute
+name = ${{:_buildout_section_name_}}.py
+config-command = is-local-tcp-port-opened 127.0.0.1 {closed}
+
+[promise-postgresql]
+<= monitor-promise-base
+promise = check_command_execute
+name = promise-postgresql.py
+config-command =
+    ${{directory:scripts}}/psql -c '\\q'
+config-frequency = 5
+
+[promise-db]
+<= monitor-promise-base
+promise = check_command_execute
+name = ${{:_buildout_section_name_}}.py
+config-command = ${{directory:scripts}}/check-db --port 2099 --password=hunter2
+"
+    );
+    let (out, promise_dir) = generator::convert(&dir, &cfg);
+    assert_eq!(out.code, Some(0), "{out}");
+    for (section, promise) in [
+        ("check-software-url", "check-parameter"),
+        ("check-runner-url", "check-parameter"),
+        ("promise-software-url", "check-command"),
+        ("clamd-socket", "check-file-exists"),
+        ("db-port", "check-port-listening"),
+        ("promise-postgresql", "check-command"),
+    ] {
+        assert!(
+            out.stdout.contains(&format!("([{section}] {promise}, ")),
+            "{section}: {out}"
+        );
+    }
+    assert!(out.stdout.contains("ignored: config-frequency"), "{out}");
+    let wrapper = |path: std::path::PathBuf| {
+        let name = path.display().to_string();
+        run_program(&path, &name, std::iter::empty::<&str>(), Some(&dir))
+    };
+    let plugin = |name: &str| wrapper(promise_dir.join(name));
+    wrapper(dir.join("scripts/check-software-url")).expect(
+        0,
+        "OK: check-software-url is 'https://lab.example/new.cfg': as expected",
+    );
+    wrapper(dir.join("scripts/check-runner-url")).expect(
+        2,
+        "CRITICAL: check-runner-url is 'not-ready', expected anything else",
+    );
+    plugin("promise-software-url").expect_parts(0, "OK: check-software-url exited 0: OK: ", &[]);
+    plugin("promise-runner-url").expect(
+        2,
+        "CRITICAL: check-runner-url exited 2: CRITICAL: check-runner-url is 'not-ready', expected anything else",
+    );
+    plugin("check_clamd_socket").expect_parts(0, "OK: ", &["clamd.sock", "socket"]);
+    plugin("gone-socket").expect_parts(2, "CRITICAL: ", &["gone.sock does not exist"]);
+    plugin("db-port").expect_parts(0, "OK: ", &[&port.to_string()]);
+    plugin("closed-port").expect_parts(2, "CRITICAL: ", &[&closed.to_string()]);
+    plugin("promise-postgresql").expect(0, "OK: psql -c \\q exited 0: connected");
+    plugin("promise-db").expect(
+        2,
+        "CRITICAL: check-db --port 2099 --password=*** exited 1: refused: --port 2099 --password=***",
+    );
+    drop(listener);
 }

@@ -7,7 +7,9 @@
 //! Values that only name things (paths, socket names, a hint, a password, the
 //! text to look for) may hold any bytes the system allows; they are refused
 //! only when they cannot work (too long, empty, a control character in HTTP
-//! Basic credentials).
+//! Basic credentials). Values that are the very thing checked (check-command's
+//! command, check-parameter's value: a promise's `any-value` metadata) are
+//! judged rather than refused: a verdict in one clean line.
 
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStringExt;
@@ -467,11 +469,21 @@ fn value_options(name: &str) -> Vec<String> {
 fn every_option_in_help_takes_a_value_of_the_kernel_s_largest_size_calmly() {
     // Each option of each promise's --help, after its valid-args (whose own
     // value it replaces): exit 3 and one clean, bounded line. The exact lines
-    // are asserted above; this catches an option added since.
+    // are asserted above; this catches an option added since. An option of
+    // the promise's any-value list takes the value and the check judges it:
+    // a verdict (0 or 2) in one clean line. A value of `a`s is harmless where
+    // it is run: a command name no system has.
     let mut cases = Vec::new();
     for name in PROMISES {
-        let valid = meta(name).valid_args;
+        let meta = meta(name);
+        let valid = meta.valid_args;
         let options = value_options(name);
+        for option in &meta.any_value {
+            assert!(
+                options.contains(option),
+                "{name}: any-value names {option}, which --help does not list"
+            );
+        }
         assert!(
             options.contains(&"--timeout".to_owned()),
             "{name}: no --timeout in --help's usage line: {options:?}"
@@ -487,22 +499,35 @@ fn every_option_in_help_takes_a_value_of_the_kernel_s_largest_size_calmly() {
                 }
             }
             args.extend([OsString::from(&option), huge(b'a')]);
+            // Which verdict a judged value gets depends on the rest: the
+            // case's line says the option and whether it is judged.
+            let judged = if meta.any_value.contains(&option) {
+                " (judged)"
+            } else {
+                ""
+            };
             cases.push(Case {
                 name,
                 args,
-                line: option,
+                line: format!("{option}{judged}"),
             });
         }
     }
     run_all(cases, |case, out| {
-        if out.code != Some(3) || !out.stdout.is_empty() {
-            return Some(format!("{}: expected exit 3 on stderr", case.line));
-        }
-        let clean = out.stderr.starts_with("UNKNOWN: ")
-            && out.stderr.len() < 1100
-            && out.stderr.matches('\n').count() == 1
-            && out.stderr.ends_with('\n')
-            && !out.stderr.chars().any(|c| c.is_control() && c != '\n');
+        // Only a judged value may pass or fail; anything else is refused.
+        let judged = case.line.ends_with(" (judged)");
+        let (line, other, prefix) = match out.code {
+            Some(0) if judged => (&out.stdout, &out.stderr, "OK: "),
+            Some(2) if judged => (&out.stderr, &out.stdout, "CRITICAL: "),
+            Some(3) => (&out.stderr, &out.stdout, "UNKNOWN: "),
+            code => return Some(format!("{}: unexpected exit {code:?}", case.line)),
+        };
+        let clean = other.is_empty()
+            && line.starts_with(prefix)
+            && line.len() < 1100
+            && line.matches('\n').count() == 1
+            && line.ends_with('\n')
+            && !line.chars().any(|c| c.is_control() && c != '\n');
         (!clean).then(|| format!("{}: expected one clean line under 1100 bytes", case.line))
     });
 }

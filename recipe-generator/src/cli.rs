@@ -91,7 +91,7 @@ pub struct Write {
     subcommand,
     name = "convert",
     example = "{command_name} /srv/slapgrid/slappart3/.installed.cfg --bin-dir /opt/native-promises/bin --promise-dir /srv/slapgrid/slappart3/etc/promise",
-    note = "Converted: the cookbook recipes check_url_available, check_port_listening and check_page_content (written to their path), and the plugins check_url_available, check_socket_listening and check_file_state (written to PROMISE-DIR under the plugin's file name without .py). Every other part is left alone. The legacy semantics carry over: the curl-based recipes never verified TLS (-k), the plugin verifies only with verify = 1 or a CA file, redirects are followed unless allow-redirects = 0.\n\nEverything is validated before anything is written: a ${{section:key}} that the file cannot resolve is an error naming the section and key. One line per wrapper says written, unchanged or skipped and why, then a summary.",
+    note = "Converted: every cookbook recipe and slapos.promise.plugin plugin the README lists under \"Replacing curl-based promises\"; a recipe's wrapper is written to its path, a plugin's to PROMISE-DIR under the plugin's file name without .py. A plugin without a native replacement is listed as skipped; every other part is left alone. The legacy semantics carry over, and each line names what does not (ignored: settings, approximations).\n\nEverything is validated before anything is written: a ${{section:key}} that the file cannot resolve is an error naming the section and key. One line per wrapper says written, unchanged or skipped and why, then a summary.",
     error_code(0, "every wrapper was written or already up to date"),
     error_code(
         3,

@@ -20,6 +20,7 @@ use std::path::{Path, PathBuf};
 use shared::Usage;
 
 use crate::buildout::Buildout;
+use crate::command_kinds::{self, Native};
 
 /// What a section is, for the converter.
 #[derive(Debug)]
@@ -73,6 +74,14 @@ pub enum Source {
 pub enum Baked {
     /// The arguments to bake into the wrapper.
     Args(Vec<String>),
+    /// The arguments of another promise than the kind's, which the mapping
+    /// chose (a command the kind's promise would run that another does natively).
+    Instead {
+        /// The promise binary the wrapper runs.
+        promise: &'static str,
+        /// Its arguments.
+        args: Vec<String>,
+    },
     /// Why this part cannot be converted (it is listed as `skipped:`).
     Skip(String),
 }
@@ -91,7 +100,8 @@ pub struct Kind {
     /// `ignored:` note, the machinery's own aside (`recipe`, `path`, `<`,
     /// buildout's `__buildout_*__` records).
     pub keys: &'static [&'static str],
-    /// The promise binary the wrapper runs.
+    /// The promise binary the wrapper runs, unless the mapping chooses
+    /// another ([`Baked::Instead`]).
     pub promise: &'static str,
     /// The mapping.
     pub map: Map,
@@ -156,6 +166,18 @@ pub const KINDS: &[Kind] = &[
         keys: &["filename", "state", "url"],
         promise: "check-file-exists",
         map: plugin_file,
+    },
+    Kind {
+        source: Source::Plugin("check_command_execute"),
+        keys: &command_kinds::COMMAND_KEYS,
+        promise: "check-command",
+        map: plugin_command,
+    },
+    Kind {
+        source: Source::Recipe("check_parameter"),
+        keys: &command_kinds::PARAMETER_KEYS,
+        promise: "check-parameter",
+        map: parameter,
     },
 ];
 
@@ -227,8 +249,9 @@ pub fn classify(context: &Context<'_>, section: &str) -> Result<Part, Usage> {
         Source::Recipe(_) => (PathBuf::from(options.require("path")?), true),
         Source::Plugin(_) => (options.plugin_output()?, false),
     };
-    let args = match (kind.map)(&mut options)? {
-        Baked::Args(args) => args,
+    let (promise, args) = match (kind.map)(&mut options)? {
+        Baked::Args(args) => (kind.promise, args),
+        Baked::Instead { promise, args } => (promise, args),
         Baked::Skip(why) => return Ok(Part::Skipped(why)),
     };
     let ignored = options.ignored(kind.keys)?;
@@ -236,7 +259,7 @@ pub fn classify(context: &Context<'_>, section: &str) -> Result<Part, Usage> {
         options.note(format!("ignored: {}", ignored.join(", ")));
     }
     Ok(Part::Promise(Mapped {
-        promise: kind.promise,
+        promise,
         output,
         args: args.into_iter().map(OsString::from).collect(),
         notes: options.notes,
@@ -555,6 +578,36 @@ fn plugin_file(part: &mut Options<'_, '_>) -> Result<Baked, Usage> {
     Ok(Baked::Args(args))
 }
 
+fn plugin_command(part: &mut Options<'_, '_>) -> Result<Baked, Usage> {
+    let command = part.config("command")?;
+    let native = command_kinds::command_execute(part.section(), command.as_deref())?;
+    Ok(part.native(native))
+}
+
+fn parameter(part: &mut Options<'_, '_>) -> Result<Baked, Usage> {
+    let [value, expected_type, expected_value, expected_not_value] =
+        command_kinds::PARAMETER_KEYS.map(|key| part.get(key));
+    let native = command_kinds::parameter(&command_kinds::Parameter {
+        section: part.section(),
+        value: value?.as_deref(),
+        expected_type: expected_type?.as_deref(),
+        expected_value: expected_value?.as_deref(),
+        expected_not_value: expected_not_value?.as_deref(),
+    })?;
+    Ok(part.native(native))
+}
+
+impl Options<'_, '_> {
+    /// What command_kinds chose, its notes on the part's line.
+    fn native(&mut self, native: Native) -> Baked {
+        self.notes.extend(native.notes);
+        Baked::Instead {
+            promise: native.promise,
+            args: native.args,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -783,6 +836,84 @@ mod tests {
         assert_eq!(m.notes, ["ignored: timeout"]);
     }
 
+    /// Parts the way instance profiles write them: a monitor-style base, the
+    /// file named after the section, a command over two lines.
+    const COMMANDS: &str = "[directory]\nbin = /p/bin\nrun = /p/var/run\n\
+        [monitor-promise-base]\nrecipe = slapos.cookbook:promise.plugin\neggs = slapos.toolbox\nmodule = slapos.promise.plugin.${:promise}\noutput = /p/etc/plugin/${:name}\n\
+        [psql]\nwrapper-path = /p/bin/psql\n\
+        [postgresql-promise]\n<= monitor-promise-base\npromise = check_command_execute\nname = promise-postgresql.py\nconfig-command =\n    ${psql:wrapper-path} -c '\\q'\nconfig-frequency = 5\n\
+        [clamd-socket]\n<= monitor-promise-base\npromise = check_command_execute\nname = ${:_buildout_section_name_}.py\nconfig-command = test -S ${directory:run}/clamd.sock\n\
+        [mariadb-port]\n<= monitor-promise-base\npromise = check_command_execute\nname = ${:_buildout_section_name_}.py\nconfig-command = \"${directory:bin}/is-local-tcp-port-opened\" \"10.0.0.7\" \"2099\"\n\
+        [check-software-url]\nrecipe = slapos.cookbook:check_parameter\nvalue = https://lab/old.cfg\nexpected-not-value =\nexpected-value = https://lab/new.cfg\npath = ${directory:bin}/${:_buildout_section_name_}\n\
+        [check-runner-url]\nrecipe = slapos.cookbook:check_parameter\nvalue = not-ready\nexpected-not-value = not-ready\npath = ${directory:bin}/${:_buildout_section_name_}\nexpected-value =\n\
+        [promise-software-url]\n<= monitor-promise-base\npromise = check_command_execute\nname = ${:_buildout_section_name_}.py\nconfig-command = ${check-software-url:path}\n\
+        [no-command]\n<= monitor-promise-base\npromise = check_command_execute\nname = x.py\n";
+
+    #[test]
+    fn commands_run_as_the_plugin_ran_them_or_natively() {
+        let m = mapped(COMMANDS, "postgresql-promise");
+        assert_eq!(m.promise, "check-command");
+        assert_eq!(m.output, Path::new("/p/etc/promise/promise-postgresql"));
+        assert_eq!(args(&m), ["--command", "/p/bin/psql -c '\\q'"]);
+        assert_eq!(m.notes, ["ignored: config-frequency"]);
+        assert!(!m.in_place);
+
+        let m = mapped(COMMANDS, "clamd-socket");
+        assert_eq!(m.promise, "check-file-exists");
+        assert_eq!(m.output, Path::new("/p/etc/promise/clamd-socket"));
+        assert_eq!(
+            args(&m),
+            ["--path", "/p/var/run/clamd.sock", "--type", "socket"]
+        );
+        assert!(m.notes.is_empty(), "{:?}", m.notes);
+
+        let m = mapped(COMMANDS, "mariadb-port");
+        assert_eq!(m.promise, "check-port-listening");
+        assert_eq!(args(&m), ["--host", "10.0.0.7", "--port", "2099"]);
+        assert_eq!(m.notes.len(), 1, "{:?}", m.notes);
+
+        let m = mapped(COMMANDS, "promise-software-url");
+        assert_eq!(args(&m), ["--command", "/p/bin/check-software-url"]);
+
+        let error = classify_text(COMMANDS, "no-command").unwrap_err();
+        assert_eq!(
+            error.0,
+            "[no-command] has no config-command: the plugin fails at every run"
+        );
+    }
+
+    #[test]
+    fn parameters_become_check_parameter_wrappers_in_place() {
+        let m = mapped(COMMANDS, "check-software-url");
+        assert_eq!(m.promise, "check-parameter");
+        assert_eq!(m.output, Path::new("/p/bin/check-software-url"));
+        assert!(m.in_place);
+        assert_eq!(
+            args(&m),
+            [
+                "--name",
+                "check-software-url",
+                "--value",
+                "https://lab/old.cfg",
+                "--expected",
+                "https://lab/new.cfg"
+            ]
+        );
+        assert!(m.notes.is_empty(), "{:?}", m.notes);
+        let m = mapped(COMMANDS, "check-runner-url");
+        assert_eq!(
+            args(&m),
+            [
+                "--name",
+                "check-runner-url",
+                "--value",
+                "not-ready",
+                "--not-expected",
+                "not-ready"
+            ]
+        );
+    }
+
     #[test]
     fn every_kind_is_one_entry_naming_a_known_promise() {
         for (i, kind) in KINDS.iter().enumerate() {
@@ -795,6 +926,27 @@ mod tests {
                 KINDS[..i].iter().all(|k| k.source != kind.source),
                 "{:?} twice",
                 kind.source
+            );
+        }
+        // And so is every promise a mapping chooses instead.
+        for section in ["postgresql-promise", "clamd-socket", "mariadb-port"] {
+            let promise = mapped(COMMANDS, section).promise;
+            assert!(crate::registry::Promise::find(promise).is_ok(), "{promise}");
+        }
+    }
+
+    #[test]
+    fn the_readme_lists_every_kind() {
+        // recipe-generator's help points there instead of listing them.
+        let readme = include_str!("../../README.md");
+        for kind in KINDS {
+            let heading = match kind.source {
+                Source::Recipe(name) => format!("### Cookbook `{name}`"),
+                Source::Plugin(name) => format!("### Plugin `{name}`"),
+            };
+            assert!(
+                readme.lines().any(|l| l.starts_with(&heading)),
+                "README.md has no section {heading}"
             );
         }
     }

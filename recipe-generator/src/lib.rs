@@ -6,13 +6,12 @@
 //! definitions ([`registry`]); the wrapper itself ([`wrapper`]) names the binary
 //! as its interpreter when the `#!` line allows it, or is a POSIX sh script
 //! otherwise; it is written atomically and only when it changed ([`install`]).
-//! [`buildout`] reads buildout files and [`convert`] maps their promise parts.
+//! [`buildout`] reads buildout files and [`convert`] maps their promise parts
+//! ([`command_kinds`]: the two kinds that run commands).
 
 pub mod buildout;
 pub mod cli;
-// Not wired yet: the table of kinds (convert.rs) will call it.
-#[allow(dead_code)]
-mod command_kinds;
+pub mod command_kinds;
 pub mod commands;
 pub mod convert;
 pub mod install;

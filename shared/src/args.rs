@@ -59,6 +59,21 @@ fn encode(arg: OsString) -> String {
     }
 }
 
+/// An argument in option position, encoded with its leading dashes kept
+/// outside the encoding when it is not UTF-8: argh still sees an (unknown)
+/// option, never a positional argument such as check-command's program.
+fn encode_option(arg: OsString) -> String {
+    match arg.into_string() {
+        Ok(arg) => arg,
+        Err(raw) => {
+            let bytes = raw.as_bytes();
+            let dashes = bytes.iter().take_while(|&&b| b == b'-').count();
+            let rest = encode_raw(OsStr::from_bytes(&bytes[dashes..]));
+            format!("{}{rest}", "-".repeat(dashes))
+        }
+    }
+}
+
 /// `--opt=value` as `--opt` and `value`, on bytes: the value may not be UTF-8.
 fn split_inline(arg: &OsStr) -> Option<(String, OsString)> {
     let bytes = arg.as_bytes();
@@ -104,7 +119,7 @@ fn normalise<T: argh::FromArgs>(name: &str, argv: Vec<OsString>) -> Option<Vec<S
         }
         let (option, inline) = match split_inline(&arg) {
             Some((option, value)) => (option, Some(value)),
-            None => (encode(arg), None),
+            None => (encode_option(arg), None),
         };
         let kind = *kinds
             .entry((option.clone(), words.len()))
@@ -402,6 +417,21 @@ mod tests {
             panic!()
         };
         assert_eq!(usage.0, "Unrecognized argument: --pasword (see --help)");
+    }
+
+    #[test]
+    fn an_option_that_is_not_utf8_is_refused_not_taken_as_positional() {
+        for raw in [&b"--\xff\x1b[31m"[..], b"-\xfe"] {
+            let argv = vec![OsString::from("--port=1"), OsString::from_vec(raw.to_vec())];
+            let Err(Exit::Usage(usage)) = parse::<Demo>("demo", "1", argv) else {
+                panic!("{raw:?} parsed")
+            };
+            let shown = String::from_utf8_lossy(raw).replace('\x1b', " ");
+            assert_eq!(
+                usage.0,
+                format!("Unrecognized argument: {shown} (see --help)")
+            );
+        }
     }
 
     #[test]

@@ -102,6 +102,10 @@ pub struct Meta {
     /// Whether running a child process is the check (check-command): the
     /// test that no binary forks leaves it to the promise's own tests.
     pub runs_a_child: bool,
+    /// Options that take any value up to the kernel's limit, which the check
+    /// then judges (check-parameter's `--value`) or runs (check-command's
+    /// `--command`): given a huge value, they end in a verdict, not a refusal.
+    pub any_value: Vec<String>,
 }
 
 /// Reads binary `name`'s metadata; panics, naming the file and key, when a
@@ -164,5 +168,9 @@ pub fn meta(name: &str) -> Meta {
         runs_a_child: ours
             .get("runs-a-child")
             .is_some_and(|v| v.as_bool().expect("runs-a-child is true or false")),
+        any_value: ours
+            .get("any-value")
+            .map(|v| strings(v, "any-value"))
+            .unwrap_or_default(),
     }
 }

@@ -24,12 +24,14 @@ use std::process::{Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 use argh::FromArgs;
-use shared::args::{check_path, display_arg, format_seconds, os_arg, parse_seconds};
-use shared::{Common, Deadline, Failure, Promise, Report, Status, Usage};
+use shared::args::{check_path, display_arg, os_arg};
+use shared::format::format_seconds;
+use shared::{Deadline, Failure, Promise, Report, Status, Usage};
 
 use crate::process::Group;
 use crate::tail::Tail;
 
+shared::promise_options! {
 /// Runs a command and passes when it exits 0. Its output (stdout and stderr
 /// together) is read into a bounded buffer and its last non-empty line is
 /// shown; at --timeout its whole process group gets SIGTERM, then SIGKILL
@@ -51,29 +53,12 @@ pub struct Args {
     #[argh(option, default = "String::from(DEFAULT_SHELL)")]
     pub shell: String,
 
-    /// seconds the command may run before its group is stopped; fractions allowed (default: 10)
-    #[argh(
-        option,
-        from_str_fn(parse_seconds),
-        default = "shared::DEFAULT_TIMEOUT"
-    )]
-    pub timeout: Duration,
-
-    /// print nothing on success
-    #[argh(switch, short = 'q')]
-    pub quiet: bool,
-
-    /// append Nagios performance data (the run time) after a | on success
-    #[argh(switch)]
-    pub perfdata: bool,
-
-    /// print the version and exit
-    #[argh(switch)]
-    pub version: bool,
-
     /// after --: the program to run directly, then its arguments
     #[argh(positional)]
     pub program: Vec<String>,
+}
+timeout = "seconds the command may run before its group is stopped; fractions allowed (default: 10)",
+perfdata = "append Nagios performance data (the run time) after a | on success",
 }
 
 /// The shell of `--command` unless `--shell` says otherwise.
@@ -173,14 +158,6 @@ impl Promise for Args {
     type Plan = Plan;
     type Error = Error;
 
-    fn common(&self) -> Common {
-        Common {
-            timeout: self.timeout,
-            quiet: self.quiet,
-            perfdata: self.perfdata,
-        }
-    }
-
     fn plan(self) -> Result<Plan, Usage> {
         let (run, (shown, secrets)) = match (self.command, self.program.split_first()) {
             (Some(_), Some(_)) => {
@@ -235,7 +212,7 @@ impl Promise for Args {
         )
     }
 
-    fn execute(plan: Plan, _deadline: &Deadline) -> Result<Report, Error> {
+    fn execute(plan: Plan, _deadline: &Deadline, perfdata: bool) -> Result<Report, Error> {
         let started = Instant::now();
         let command_end = started + plan.timeout;
         let outcome = run(&plan, command_end).map_err(|e| {
@@ -265,7 +242,7 @@ impl Promise for Args {
         match (outcome.status.code(), outcome.status.signal()) {
             (Some(0), _) => {
                 let mut report = Report::ok(with_last(format!("{shown} exited 0")));
-                if shared::report::perfdata_wanted() {
+                if perfdata {
                     report = report.with_perf(
                         "time",
                         &format!(
@@ -397,4 +374,59 @@ fn read_some(output: &mut File, chunk: &mut [u8]) -> io::Result<usize> {
 fn drain(mut wake: &File) {
     let mut bytes = [0_u8; 64];
     while matches!(wake.read(&mut bytes), Ok(n) if n > 0) {}
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every usage error of the options and of plan(), with its exact line
+    /// (the binary prints it after `UNKNOWN: `, exit 3); the black-box tests
+    /// run one case of each source through the binary.
+    #[test]
+    fn usage_errors_say_what_is_wrong() {
+        let long = "x".repeat(MAX_ARGUMENT + 1);
+        let cases: [(&[&str], &str); 10] = [
+            (
+                &[],
+                "give --command 'COMMAND LINE' or -- PROGRAM [ARGUMENTS...]",
+            ),
+            (
+                &["--command", "true", "--", "true"],
+                "give either --command or a program after --, not both",
+            ),
+            (&["--command", ""], "--command is empty"),
+            (&["--command", " \t"], "--command is empty"),
+            (
+                &["--command", "true", "--shell", ""],
+                "--shell needs a path",
+            ),
+            (&["--command", "a\0b"], "--command contains a NUL byte"),
+            (&["--", ""], "the program needs a path"),
+            (
+                &["--", "/bin/echo", "a\0"],
+                "an argument contains a NUL byte",
+            ),
+            (
+                &["--command", &long],
+                "--command is 131072 bytes long, longer than the kernel passes (131071)",
+            ),
+            (
+                &["--command"],
+                "No value provided for option '--command' (see --help)",
+            ),
+        ];
+        for (args, line) in cases {
+            assert_eq!(
+                shared::usage_line::<Args>(args).as_deref(),
+                Some(line),
+                "{:?}",
+                args.iter()
+                    .map(|a| &a[..a.len().min(20)])
+                    .collect::<Vec<_>>()
+            );
+        }
+        assert_eq!(shared::usage_line::<Args>(&["--command", "true"]), None);
+        assert_eq!(shared::usage_line::<Args>(&["--", "true", "-x"]), None);
+    }
 }

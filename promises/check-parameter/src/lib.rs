@@ -11,12 +11,12 @@
 use std::fmt;
 use std::net::{Ipv4Addr, Ipv6Addr};
 use std::str::FromStr;
-use std::time::Duration;
 
 use argh::FromArgs;
-use shared::args::{display_arg, parse_seconds};
-use shared::{Common, Deadline, Failure, Promise, Report, Status, Usage};
+use shared::args::display_arg;
+use shared::{Deadline, Failure, Promise, Report, Usage};
 
+shared::promise_options! {
 /// Checks a value baked in at instantiation: that it is an IPv4 or IPv6
 /// address, that it equals --expected, that it differs from --not-expected.
 /// Every check given must pass.
@@ -49,25 +49,9 @@ pub struct Args {
     #[argh(option, default = "String::from(\"value\")")]
     pub name: String,
 
-    /// seconds the whole check may take; fractions allowed (default: 10)
-    #[argh(
-        option,
-        from_str_fn(parse_seconds),
-        default = "shared::DEFAULT_TIMEOUT"
-    )]
-    pub timeout: Duration,
-
-    /// print nothing on success
-    #[argh(switch, short = 'q')]
-    pub quiet: bool,
-
-    /// accepted for symmetry with the other promises; there is no measure to report
-    #[argh(switch)]
-    pub perfdata: bool,
-
-    /// print the version and exit
-    #[argh(switch)]
-    pub version: bool,
+}
+timeout = "seconds the whole check may take; fractions allowed (default: 10)",
+perfdata = "accepted for symmetry with the other promises; there is no measure to report",
 }
 
 /// The address family `--type` asks for.
@@ -136,11 +120,7 @@ impl fmt::Display for Error {
     }
 }
 
-impl Failure for Error {
-    fn status(&self) -> Status {
-        Status::Critical
-    }
-}
+impl Failure for Error {}
 
 fn quoted(value: &str) -> String {
     format!(
@@ -152,14 +132,6 @@ fn quoted(value: &str) -> String {
 impl Promise for Args {
     type Plan = Plan;
     type Error = Error;
-
-    fn common(&self) -> Common {
-        Common {
-            timeout: self.timeout,
-            quiet: self.quiet,
-            perfdata: self.perfdata,
-        }
-    }
 
     fn plan(self) -> Result<Plan, Usage> {
         if self.r#type.is_none() && self.expected.is_none() && self.not_expected.is_none() {
@@ -191,7 +163,7 @@ impl Promise for Args {
         })
     }
 
-    fn execute(plan: Plan, _deadline: &Deadline) -> Result<Report, Error> {
+    fn execute(plan: Plan, _deadline: &Deadline, _perfdata: bool) -> Result<Report, Error> {
         let Plan {
             name,
             value,
@@ -243,9 +215,59 @@ mod tests {
         let args: Args =
             argh::FromArgs::from_args(&["check-parameter"], args).map_err(|e| e.output)?;
         let plan = args.plan().map_err(|u| u.0)?;
-        <Args as Promise>::execute(plan, &Deadline::unguarded(Duration::from_secs(1)))
-            .map(|r| r.message)
-            .map_err(|e| e.0)
+        <Args as Promise>::execute(
+            plan,
+            &Deadline::unguarded(std::time::Duration::from_secs(1)),
+            false,
+        )
+        .map(|r| r.message)
+        .map_err(|e| e.0)
+    }
+
+    /// Every usage error of the options and of plan(), with its exact line
+    /// (the binary prints it after `UNKNOWN: `, exit 3); the black-box tests
+    /// run one case of each source through the binary.
+    #[test]
+    fn usage_errors_say_what_is_wrong() {
+        let long = "x".repeat(MAX_VALUE + 1);
+        let cases: [(&[&str], &str); 6] = [
+            (
+                &["--value", "x"],
+                "nothing to check: give --type, --expected or --not-expected",
+            ),
+            (
+                &["--type", "ipv4"],
+                "Required options not provided: --value (see --help)",
+            ),
+            (
+                &["--value", "x", "--type", "ipv5"],
+                "Error parsing option '--type' with value 'ipv5': expected ipv4 or ipv6, got 'ipv5' (see --help)",
+            ),
+            (
+                &["--value", "x", "--expected", "x", "--name", " "],
+                "--name is empty",
+            ),
+            (
+                &["--value", &long, "--expected", "x"],
+                "--value is longer than 131071 bytes",
+            ),
+            (
+                &["--value", "x", "--not-expected", &long],
+                "--not-expected is longer than 131071 bytes",
+            ),
+        ];
+        for (args, line) in cases {
+            assert_eq!(
+                shared::usage_line::<Args>(args).as_deref(),
+                Some(line),
+                "{}",
+                args[0]
+            );
+        }
+        assert_eq!(
+            shared::usage_line::<Args>(&["--value", "", "--expected", ""]),
+            None
+        );
     }
 
     #[test]
