@@ -532,7 +532,7 @@ fn basic_auth_from_the_command_line_or_a_file() {
         ],
     );
     out.expect(2, &format!("CRITICAL: {url} returned 401, expected 200"));
-    assert!(!out.stderr.contains("wrong-pw"));
+    assert!(!out.stderr.contains("wrong-pw") && !out.stdout.contains("wrong-pw"));
 }
 
 #[test]

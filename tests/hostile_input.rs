@@ -516,12 +516,13 @@ fn every_option_in_help_takes_a_value_of_the_kernel_s_largest_size_calmly() {
     run_all(cases, |case, out| {
         // Only a judged value may pass or fail; anything else is refused.
         let judged = case.line.ends_with(" (judged)");
-        let (line, other, prefix) = match out.code {
-            Some(0) if judged => (&out.stdout, &out.stderr, "OK: "),
-            Some(2) if judged => (&out.stderr, &out.stdout, "CRITICAL: "),
-            Some(3) => (&out.stderr, &out.stdout, "UNKNOWN: "),
+        let prefix = match out.code {
+            Some(0) if judged => "OK: ",
+            Some(2) if judged => "CRITICAL: ",
+            Some(3) => "UNKNOWN: ",
             code => return Some(format!("{}: unexpected exit {code:?}", case.line)),
         };
+        let (line, other) = (&out.stdout, &out.stderr);
         let clean = other.is_empty()
             && line.starts_with(prefix)
             && line.len() < 1100
