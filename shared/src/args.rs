@@ -219,6 +219,23 @@ pub fn parse_seconds(value: &str) -> Result<Duration, String> {
     Ok(duration)
 }
 
+/// Digits only (no sign, space, exponent or base prefix), `0..=max`.
+///
+/// # Errors
+/// A message for argh to print after the option's name.
+pub fn parse_count(value: &str, max: u32, what: &str) -> Result<u32, String> {
+    value
+        .parse::<u32>()
+        .ok()
+        .filter(|n| *n <= max && value.bytes().all(|b| b.is_ascii_digit()))
+        .ok_or_else(|| {
+            format!(
+                "expected {what} from 0 to {max}, got '{}'",
+                display_arg(value)
+            )
+        })
+}
+
 /// Shows a duration as users wrote it: `10 s`, `0.5 s`, `1.25 s`.
 #[must_use]
 pub fn format_seconds(duration: Duration) -> String {

@@ -13,6 +13,8 @@ mod alarm;
 pub mod args;
 pub mod baked;
 pub mod deadline;
+#[cfg(feature = "pem")]
+pub mod pem;
 pub mod report;
 pub mod status;
 pub mod x509;

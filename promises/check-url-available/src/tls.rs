@@ -8,86 +8,20 @@
 //! http:// check unless a file option was given, and the webpki roots are only
 //! copied when they are the ones that verify.
 
-use std::ffi::OsString;
-use std::fmt;
-use std::io::Read;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::client::{WebPkiServerVerifier, verify_server_name};
 use rustls::crypto::WebPkiSupportedAlgorithms;
-use rustls::pki_types::pem::{self, PemObject};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 use rustls::server::ParsedCertificate;
 use rustls::{AlertDescription, CertificateError, ClientConfig, DigitallySignedStruct};
 use rustls::{Error as TlsError, RootCertStore, SignatureScheme};
-use shared::args::{display_arg, os_arg};
-
+use shared::pem::{certificates, private_key};
 use shared::x509::format_utc;
 
-/// The largest file an option names that we read: a bundle of every public CA
-/// is about 200 KiB.
-pub const MAX_FILE_BYTES: u64 = 4 << 20;
-
-/// Told which file is about to be read, so that a timeout names it.
-pub type Stage<'a> = &'a dyn Fn(&FileArg);
-
-/// A file named by an option: where to read it and how to show it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FileArg {
-    /// The option, such as `--ca-cert-file`.
-    pub option: &'static str,
-    /// The path as given.
-    pub path: OsString,
-    /// The path for messages.
-    pub shown: String,
-}
-
-impl FileArg {
-    /// The file named by `option`'s argh value.
-    #[must_use]
-    pub fn new(option: &'static str, value: &str) -> FileArg {
-        FileArg {
-            option,
-            path: os_arg(value),
-            shown: display_arg(value),
-        }
-    }
-
-    /// Reads the whole file, at most [`MAX_FILE_BYTES`] (certificates, keys,
-    /// passwords), after telling `stage` which file it is: the deadline bounds
-    /// the read (a FIFO without a writer, a hung mount), and the cap bounds the
-    /// memory (`/dev/zero`).
-    ///
-    /// # Errors
-    /// A usage line naming the option, the file and the OS error.
-    pub fn read(&self, stage: Stage<'_>) -> Result<Vec<u8>, String> {
-        stage(self);
-        let fail = |e: std::io::Error| {
-            format!(
-                "cannot read {} {}: {}",
-                self.option,
-                self.shown,
-                shared::report::describe_io(&e)
-            )
-        };
-        let mut bytes = Vec::new();
-        std::fs::File::open(&self.path)
-            .map_err(fail)?
-            .take(MAX_FILE_BYTES + 1)
-            .read_to_end(&mut bytes)
-            .map_err(fail)?;
-        if bytes.len() as u64 > MAX_FILE_BYTES {
-            return Err(self.invalid(format_args!("is larger than {} MiB", MAX_FILE_BYTES >> 20)));
-        }
-        Ok(bytes)
-    }
-
-    fn invalid(&self, what: impl fmt::Display) -> String {
-        format!("{} {} {what}", self.option, self.shown)
-    }
-}
+pub use shared::pem::{FileArg, Stage};
 
 /// How the server's certificate is checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -140,7 +74,7 @@ impl Tls {
             None => None,
         };
         let client = match &plan.client {
-            Some((cert, key)) => Some((load_chain(cert, stage)?, load_key(key, stage)?)),
+            Some((cert, key)) => Some((certificates(cert, stage)?, private_key(key, stage)?)),
             None => None,
         };
         let config = build(tls.insecure, roots, client).map_err(|e| match (&plan.client, e) {
@@ -209,7 +143,7 @@ fn build(
 }
 
 fn load_roots(file: &FileArg, stage: Stage<'_>) -> Result<CaRoots, String> {
-    let listed = load_chain(file, stage)?;
+    let listed = certificates(file, stage)?;
     let mut store = RootCertStore::empty();
     for (i, cert) in listed.iter().enumerate() {
         store.add(cert.clone()).map_err(|e| {
@@ -221,37 +155,6 @@ fn load_roots(file: &FileArg, stage: Stage<'_>) -> Result<CaRoots, String> {
         })?;
     }
     Ok((store, listed))
-}
-
-fn load_chain(file: &FileArg, stage: Stage<'_>) -> Result<Vec<CertificateDer<'static>>, String> {
-    let bytes = file.read(stage)?;
-    let chain = CertificateDer::pem_slice_iter(&bytes)
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| file.invalid(format_args!("is not valid PEM: {}", describe_pem(&e))))?;
-    if chain.is_empty() {
-        return Err(file.invalid("holds no PEM certificate"));
-    }
-    Ok(chain)
-}
-
-fn load_key(file: &FileArg, stage: Stage<'_>) -> Result<PrivateKeyDer<'static>, String> {
-    let bytes = file.read(stage)?;
-    PrivateKeyDer::from_pem_slice(&bytes).map_err(|e| match e {
-        pem::Error::NoItemsFound => {
-            file.invalid("holds no PEM private key (PKCS#8, PKCS#1 or SEC1)")
-        }
-        e => file.invalid(format_args!("is not valid PEM: {}", describe_pem(&e))),
-    })
-}
-
-fn describe_pem(error: &pem::Error) -> String {
-    match error {
-        pem::Error::MissingSectionEnd { .. } => "a section has no END line".to_owned(),
-        pem::Error::IllegalSectionStart { .. } => "a BEGIN line is malformed".to_owned(),
-        pem::Error::Base64Decode(_) => "bad base64".to_owned(),
-        pem::Error::Io(e) => shared::report::describe_io(e),
-        _ => "unreadable".to_owned(),
-    }
 }
 
 /// What a TLS failure means, for the report line. `host` is the name the
