@@ -9,14 +9,14 @@
 //! [`shared::x509`], the PEM reading and the key match from [`shared::pem`],
 //! as check-url-available reads its `--cert-file` and `--key-file`.
 
-use std::fmt;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use argh::FromArgs;
 use shared::args::{parse_count, parse_seconds};
 use shared::pem::{FileArg, KeyMismatch};
+use shared::status::Critical;
 use shared::x509::format_utc;
-use shared::{Common, Deadline, Failure, Promise, Report, Status, Usage};
+use shared::{Common, Deadline, Promise, Report, Usage};
 
 /// Checks that the first certificate of a PEM file is valid now and for at
 /// least --days more days, and optionally that --key-file holds its private key.
@@ -97,25 +97,9 @@ pub struct Plan {
     warning_days: Option<u32>,
 }
 
-/// Why the certificate is not fit: always CRITICAL.
-#[derive(Debug)]
-pub struct Error(String);
-
-impl fmt::Display for Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl Failure for Error {
-    fn status(&self) -> Status {
-        Status::Critical
-    }
-}
-
 impl Promise for Args {
     type Plan = Plan;
-    type Error = Error;
+    type Error = Critical;
 
     fn common(&self) -> Common {
         Common {
@@ -146,26 +130,26 @@ impl Promise for Args {
         })
     }
 
-    fn execute(plan: Plan, deadline: &Deadline) -> Result<Report, Error> {
+    fn execute(plan: Plan, deadline: &Deadline) -> Result<Report, Critical> {
         let stage = |file: &FileArg| {
             deadline.set_stage(&file.shown, "reading it (a FIFO, a hung file system?)");
         };
-        let chain = shared::pem::certificates(&plan.cert, &stage).map_err(Error)?;
+        let chain = shared::pem::certificates(&plan.cert, &stage).map_err(Critical)?;
         let shown = &plan.cert.shown;
         let (not_before, not_after) = chain
             .first()
             .and_then(|leaf| shared::x509::validity(leaf))
-            .ok_or_else(|| Error(format!("{shown}: its certificate's dates cannot be read")))?;
+            .ok_or_else(|| Critical(format!("{shown}: its certificate's dates cannot be read")))?;
         let now = now();
         if now < not_before {
-            return Err(Error(format!(
+            return Err(Critical(format!(
                 "{shown} is not valid before {}",
                 format_utc(not_before)
             )));
         }
         let left = not_after - now;
         if left < 0 {
-            return Err(Error(format!(
+            return Err(Critical(format!(
                 "{shown} expired on {} ({} ago)",
                 format_utc(not_after),
                 days(-left)
@@ -177,24 +161,24 @@ impl Promise for Args {
             format_utc(not_after)
         );
         if left < i64::from(plan.days) * 86_400 {
-            return Err(Error(format!(
+            return Err(Critical(format!(
                 "{expires}, expected at least {} days",
                 plan.days
             )));
         }
         let key = match &plan.key {
             Some(key) => {
-                let private = shared::pem::private_key(key, &stage).map_err(Error)?;
+                let private = shared::pem::private_key(key, &stage).map_err(Critical)?;
                 match shared::pem::match_key(chain, private) {
                     Ok(()) => format!(", key {} matches", key.shown),
                     Err(KeyMismatch::Differs) => {
-                        return Err(Error(format!(
+                        return Err(Critical(format!(
                             "--key-file {} does not match the certificate in {shown}",
                             key.shown
                         )));
                     }
                     Err(KeyMismatch::Unusable(why)) => {
-                        return Err(Error(format!(
+                        return Err(Critical(format!(
                             "--key-file {} cannot be used: {why}",
                             key.shown
                         )));

@@ -12,12 +12,12 @@ mod statvfs;
 pub mod units;
 
 use std::ffi::OsString;
-use std::fmt;
 use std::path::Path;
 
 use argh::FromArgs;
 use shared::args::{display_arg, os_arg, parse_seconds};
-use shared::{Common, Deadline, Failure, Promise, Report, Status, Usage};
+use shared::status::Critical;
+use shared::{Common, Deadline, Promise, Report, Status, Usage};
 
 pub use statvfs::{Space, space};
 use units::{Ppm, format_percent, format_size, parse_ratio, parse_size, ratio_of, share};
@@ -104,25 +104,9 @@ pub struct Plan {
     max_inode_ratio: Ppm,
 }
 
-/// Why the filesystem is not fit: always CRITICAL.
-#[derive(Debug)]
-pub struct Error(String);
-
-impl fmt::Display for Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl Failure for Error {
-    fn status(&self) -> Status {
-        Status::Critical
-    }
-}
-
 impl Promise for Args {
     type Plan = Plan;
-    type Error = Error;
+    type Error = Critical;
 
     fn common(&self) -> Common {
         Common {
@@ -158,11 +142,11 @@ impl Promise for Args {
         })
     }
 
-    fn execute(plan: Plan, deadline: &Deadline) -> Result<Report, Error> {
+    fn execute(plan: Plan, deadline: &Deadline) -> Result<Report, Critical> {
         let shown = shown_path(&plan);
         deadline.set_stage(&shown, "reading its filesystem's figures (hung mount?)");
         let space = space(&plan.path).map_err(|e| {
-            Error(format!(
+            Critical(format!(
                 "{shown} cannot be checked: {}",
                 shared::report::describe_io(&e)
             ))
@@ -172,7 +156,7 @@ impl Promise for Args {
         let mut report = match verdict.status {
             Status::Ok => Report::ok(line),
             Status::Warning => Report::warning(line),
-            _ => return Err(Error(line)),
+            _ => return Err(Critical(line)),
         };
         if shared::report::perfdata_wanted() {
             report = with_perfdata(report, &plan, &space, verdict.threshold);

@@ -14,31 +14,36 @@ pub const WHOLE: Ppm = 1_000_000;
 /// # Errors
 /// A message for argh to print after the option's name.
 pub fn parse_ratio(value: &str) -> Result<Ppm, String> {
-    let bad = || {
-        format!(
-            "expected a ratio from 0 to 1 such as 0.05, got '{}'",
-            display_arg(value)
-        )
+    decimal(value, 6)
+        .and_then(|(whole, millionths)| {
+            let ppm = whole.checked_mul(u64::from(WHOLE))? + millionths;
+            Ppm::try_from(ppm).ok().filter(|p| *p <= WHOLE)
+        })
+        .ok_or_else(|| {
+            format!(
+                "expected a ratio from 0 to 1 such as 0.05, got '{}'",
+                display_arg(value)
+            )
+        })
+}
+
+/// `WHOLE[.FRACTION]` in plain digits (no sign, exponent, `.5` or `5.`), with
+/// at most `decimals` decimals: the whole part, and the fraction in units of
+/// 10^-`decimals`.
+fn decimal(text: &str, decimals: usize) -> Option<(u64, u64)> {
+    let (whole, fraction) = match text.split_once('.') {
+        Some((whole, fraction)) => (whole, Some(fraction)),
+        None => (text, None),
     };
-    let (whole, fraction) = value.split_once('.').unwrap_or((value, ""));
-    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
-    if whole.is_empty()
-        || whole.len() > 1
-        || !digits(whole)
-        || !digits(fraction)
-        || fraction.len() > 6
-        || (value.contains('.') && fraction.is_empty())
-    {
-        return Err(bad());
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if !digits(whole) || fraction.is_some_and(|f| !digits(f) || f.len() > decimals) {
+        return None;
     }
-    let ppm = u32::from(whole.as_bytes()[0] - b'0') * WHOLE
-        + format!("{fraction:0<6}")
-            .parse::<u32>()
-            .map_err(|_| bad())?;
-    if ppm > WHOLE {
-        return Err(bad());
-    }
-    Ok(ppm)
+    let scaled = match fraction {
+        Some(fraction) => format!("{fraction:0<decimals$}").parse().ok()?,
+        None => 0,
+    };
+    Some((whole.parse().ok()?, scaled))
 }
 
 /// `ratio` of `total`, rounded up: a threshold never falls below its ratio.
@@ -85,23 +90,15 @@ pub fn parse_size(value: &str) -> Result<u64, String> {
         "T" | "TiB" => 40,
         _ => return Err(bad()),
     };
-    let (whole, fraction) = number.split_once('.').unwrap_or((number, ""));
-    if whole.is_empty()
-        || fraction.contains('.')
-        || (number.contains('.') && (fraction.is_empty() || shift == 0))
-        || fraction.len() > 9
-    {
-        return Err(bad());
-    }
-    let too_large = || format!("'{}' is larger than 1 EiB", display_arg(value));
-    let whole: u64 = whole.parse().map_err(|_| too_large())?;
-    let nanos: u64 = format!("{fraction:0<9}").parse().map_err(|_| bad())?;
+    let (whole, nanos) = decimal(number, 9)
+        .filter(|_| shift > 0 || !number.contains('.'))
+        .ok_or_else(bad)?;
     let bytes = u128::from(whole) << shift;
     let part = (u128::from(nanos) << shift).div_ceil(1_000_000_000);
     u64::try_from(bytes + part)
         .ok()
         .filter(|b| *b <= MAX_SIZE)
-        .ok_or_else(too_large)
+        .ok_or_else(|| format!("'{}' is larger than 1 EiB", display_arg(value)))
 }
 
 /// A size in the largest binary unit that keeps it at least 1, one decimal,
@@ -161,7 +158,7 @@ mod tests {
             "5%",
             "1e-2",
             " 0.1",
-            "00.1",
+            "0..1",
         ] {
             assert!(parse_ratio(bad).is_err(), "{bad:?}");
         }
