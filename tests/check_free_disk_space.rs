@@ -3,6 +3,8 @@
 //! and always the test's own filesystem, measured first with `stat -f`, the
 //! threshold set just above and just below the free share found.
 
+use std::ffi::OsString;
+use std::os::unix::ffi::OsStringExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -216,6 +218,19 @@ fn paths_relative_unicode_missing_and_hostile() {
     run(BIN, ["--path", &missing]).expect(
         2,
         &format!("CRITICAL: {missing} cannot be checked: no such file or directory"),
+    );
+    // A name that is not UTF-8 is still checked, shown lossily.
+    let raw = dir.join(OsString::from_vec(b"part-\xff".to_vec()));
+    std::fs::create_dir(&raw).unwrap();
+    run(
+        BIN,
+        [OsString::from("--path"), raw.clone().into_os_string()],
+    )
+    .expect_parts(0, "OK: ", &["part-\u{FFFD}: "]);
+    let long = "x".repeat(8192);
+    run(BIN, ["--path", &long]).expect(
+        3,
+        "UNKNOWN: --path is 8192 bytes long, longer than any path can be (4095)",
     );
     let hostile = s(&dir.join("a\nb\u{1b}[31m"));
     run(BIN, ["--path", &hostile]).expect_parts(2, "CRITICAL: ", &["a b [31m cannot be checked"]);
