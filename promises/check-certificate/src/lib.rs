@@ -162,8 +162,8 @@ impl Promise for Args {
         );
         if left < i64::from(plan.days) * 86_400 {
             return Err(Critical(format!(
-                "{expires}, expected at least {} days",
-                plan.days
+                "{expires}, expected at least {}",
+                day_count(plan.days)
             )));
         }
         let key = match &plan.key {
@@ -189,10 +189,10 @@ impl Promise for Args {
         };
         let warn = plan.warning_days.filter(|w| left < i64::from(*w) * 86_400);
         let mut report = match warn {
-            Some(w) => Report::warning(format!("{expires}, fewer than {w} days{key}")),
+            Some(w) => Report::warning(format!("{expires}, fewer than {}{key}", day_count(w))),
             None => Report::ok(format!(
-                "{expires} (at least {} days expected){key}",
-                plan.days
+                "{expires} (at least {} expected){key}",
+                day_count(plan.days)
             )),
         };
         if shared::report::perfdata_wanted() {
@@ -222,6 +222,15 @@ fn days(seconds: i64) -> String {
     }
 }
 
+/// `1 day`, `15 days`.
+fn day_count(days: u32) -> String {
+    if days == 1 {
+        "1 day".to_owned()
+    } else {
+        format!("{days} days")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -231,6 +240,8 @@ mod tests {
         assert_eq!(days(5 * 3600 + 59), "5 h");
         assert_eq!(days(86_400), "1 day");
         assert_eq!(days(89 * 86_400 + 86_399), "89 days");
+        assert_eq!(day_count(1), "1 day");
+        assert_eq!(day_count(0), "0 days");
     }
 
     #[test]
