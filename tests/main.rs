@@ -11,6 +11,10 @@ mod check_port_listening;
 mod check_file_exists;
 // check-url-available against our HTTP(S) servers and proxy, certificates made at test time.
 mod check_url_available;
+// check-certificate against certificate files made at test time (rcgen, openssl).
+mod check_certificate;
+// check-free-disk-space against a tmpfs of a few MiB and the test's own filesystem.
+mod check_free_disk_space;
 // Conventions every binary shares: --help, --version, --opt=value, bad input.
 mod conventions;
 // Hostile command lines for every binary: huge, control characters, not UTF-8, absurd numbers.

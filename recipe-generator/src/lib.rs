@@ -13,6 +13,7 @@ pub mod cli;
 pub mod commands;
 pub mod convert;
 pub mod install;
+pub mod monitor_kinds;
 #[cfg(test)]
 mod proptests;
 pub mod registry;

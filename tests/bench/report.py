@@ -10,9 +10,16 @@ import statistics
 import sys
 
 OURS = {"port": "check-port-listening", "http": "check-url-available",
-        "https": "check-url-available -k", "file": "check-file-exists"}
+        "https": "check-url-available -k", "file": "check-file-exists",
+        "disk": "check-free-disk-space", "cert": "check-certificate",
+        "deploy": "check-file-exists --state absent-or-empty",
+        "bootstrap": "check-file-exists --state empty"}
 TITLES = {"port": "Port (TCP connect to 127.0.0.1)", "http": "URL over HTTP",
-          "https": "URL over HTTPS, certificate not verified", "file": "File exists"}
+          "https": "URL over HTTPS, certificate not verified", "file": "File exists",
+          "disk": "Free disk space of the partition", "cert": "Certificate file and its key",
+          "deploy": "Partition deployment state (slapgrid's error log)",
+          "bootstrap": "Monitor bootstrap status"}
+GROUPS = ("port", "http", "https", "file", "disk", "cert", "deploy", "bootstrap")
 # The targets: median time of ours over theirs, measured in the same run.
 TIME_TARGETS = {("port", "Python create_connection (legacy recipe)"): 0.10,
                 ("port", "check_tcp"): 1.0,
@@ -82,7 +89,7 @@ def main(work, runs, node_runs, cores, loadavg):
     out.append("")
     out.append("| check | command | median | mean user+sys CPU | ours / this | target | CPU ours / this |")
     out.append("| --- | --- | ---: | ---: | ---: | --- | ---: |")
-    for group in ("port", "http", "https", "file"):
+    for group in GROUPS:
         results = pooled(work, group)
         ours = results.get(OURS[group])
         for g, label in measured:
