@@ -20,6 +20,7 @@ use std::path::{Path, PathBuf};
 use shared::Usage;
 
 use crate::buildout::Buildout;
+use crate::monitor_kinds;
 
 /// What a section is, for the converter.
 #[derive(Debug)]
@@ -46,6 +47,33 @@ pub struct Mapped {
     /// Whether the wrapper replaces a cookbook part's own output, which
     /// buildout rewrites when it next installs that part.
     pub in_place: bool,
+    /// A link made once, with the wrapper, where the plugin kept one up at
+    /// every run.
+    pub link: Option<Symlink>,
+}
+
+/// A symbolic link: `link` pointing to `target`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Symlink {
+    /// Where the link is made.
+    pub link: PathBuf,
+    /// What it points to (which may not exist yet).
+    pub target: PathBuf,
+}
+
+impl Symlink {
+    /// Makes the link unless something is already at `link` (a link, a file):
+    /// true when it was made. The folder of `link` must exist.
+    ///
+    /// # Errors
+    /// The link cannot be made (missing folder, permissions).
+    pub fn make(&self) -> std::io::Result<bool> {
+        if self.link.symlink_metadata().is_ok() {
+            return Ok(false);
+        }
+        std::os::unix::fs::symlink(&self.target, &self.link)?;
+        Ok(true)
+    }
 }
 
 /// Where the converter reads and writes.
@@ -157,6 +185,30 @@ pub const KINDS: &[Kind] = &[
         promise: "check-file-exists",
         map: plugin_file,
     },
+    Kind {
+        source: Source::Plugin("check_free_disk_space"),
+        keys: monitor_kinds::FREE_DISK_SPACE_KEYS,
+        promise: "check-free-disk-space",
+        map: monitor_kinds::free_disk_space,
+    },
+    Kind {
+        source: Source::Plugin("check_partition_deployment_state"),
+        keys: monitor_kinds::DEPLOYMENT_STATE_KEYS,
+        promise: "check-file-exists",
+        map: monitor_kinds::deployment_state,
+    },
+    Kind {
+        source: Source::Plugin("monitor_bootstrap_status"),
+        keys: monitor_kinds::BOOTSTRAP_KEYS,
+        promise: "check-file-exists",
+        map: monitor_kinds::bootstrap_status,
+    },
+    Kind {
+        source: Source::Plugin("check_certificate"),
+        keys: monitor_kinds::CERTIFICATE_KEYS,
+        promise: "check-certificate",
+        map: monitor_kinds::certificate,
+    },
 ];
 
 const COOKBOOK: &str = "slapos.cookbook:";
@@ -173,6 +225,7 @@ pub fn classify(context: &Context<'_>, section: &str) -> Result<Part, Usage> {
         section,
         source: Source::Recipe(""),
         notes: Vec::new(),
+        link: None,
     };
     let source = match options.get("recipe")?.as_deref() {
         Some(PLUGIN_RECIPE) => match (options.get("module")?, options.get("file")?) {
@@ -241,6 +294,7 @@ pub fn classify(context: &Context<'_>, section: &str) -> Result<Part, Usage> {
         args: args.into_iter().map(OsString::from).collect(),
         notes: options.notes,
         in_place,
+        link: options.link,
     }))
 }
 
@@ -265,6 +319,7 @@ pub struct Options<'c, 'a> {
     section: &'c str,
     source: Source,
     notes: Vec<String>,
+    link: Option<Symlink>,
 }
 
 impl Options<'_, '_> {
@@ -337,6 +392,12 @@ impl Options<'_, '_> {
     /// approximation, or `ignored: KEY` for a setting without equivalent.
     pub fn note(&mut self, note: impl Into<String>) {
         self.notes.push(note.into());
+    }
+
+    /// Asks for `link` to point to `target`, made once when the wrapper is
+    /// written (not in a dry run).
+    pub fn link(&mut self, link: PathBuf, target: PathBuf) {
+        self.link = Some(Symlink { link, target });
     }
 
     /// Two plugin settings used only together: both baked, or a note for
@@ -817,10 +878,10 @@ mod tests {
             .unwrap(),
             Part::Other
         ));
-        match classify_text("[a]\npromise = check_free_disk_space\n", "a").unwrap() {
+        match classify_text("[a]\npromise = check_service_state\n", "a").unwrap() {
             Part::Skipped(why) => assert_eq!(
                 why,
-                "plugin check_free_disk_space has no native replacement"
+                "plugin check_service_state has no native replacement"
             ),
             other => panic!("{other:?}"),
         }

@@ -30,6 +30,8 @@ pub const PROMISES: &[Promise] = &[
     entry::<check_port_listening::Args>("check-port-listening"),
     entry::<check_url_available::Args>("check-url-available"),
     entry::<check_file_exists::Args>("check-file-exists"),
+    entry::<check_free_disk_space::Args>("check-free-disk-space"),
+    entry::<check_certificate::Args>("check-certificate"),
 ];
 
 const fn entry<P: shared::Promise>(name: &'static str) -> Promise {

@@ -83,8 +83,4 @@ impl fmt::Display for Critical {
     }
 }
 
-impl Failure for Critical {
-    fn status(&self) -> Status {
-        Status::Critical
-    }
-}
+impl Failure for Critical {}

@@ -12,12 +12,13 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use argh::FromArgs;
-use shared::args::{parse_count, parse_seconds};
+use shared::args::parse_count;
 use shared::pem::{FileArg, KeyMismatch};
 use shared::status::Critical;
 use shared::x509::format_utc;
-use shared::{Common, Deadline, Promise, Report, Usage};
+use shared::{Deadline, Promise, Report, Usage};
 
+shared::promise_options! {
 /// Checks that the first certificate of a PEM file is valid now and for at
 /// least --days more days, and optionally that --key-file holds its private key.
 #[derive(FromArgs, Debug)]
@@ -56,26 +57,9 @@ pub struct Args {
     /// WARNING when it expires in fewer than this many days, more than --days (default: no warning)
     #[argh(option, arg_name = "days", from_str_fn(parse_days))]
     pub warning_days: Option<u32>,
-
-    /// seconds the whole check may take; fractions allowed (default: 10)
-    #[argh(
-        option,
-        from_str_fn(parse_seconds),
-        default = "shared::DEFAULT_TIMEOUT"
-    )]
-    pub timeout: std::time::Duration,
-
-    /// print nothing on success
-    #[argh(switch, short = 'q')]
-    pub quiet: bool,
-
-    /// append Nagios performance data (days left) after a | on success
-    #[argh(switch)]
-    pub perfdata: bool,
-
-    /// print the version and exit
-    #[argh(switch)]
-    pub version: bool,
+}
+timeout = "seconds the whole check may take; fractions allowed (default: 10)",
+perfdata = "append Nagios performance data (days left) after a | on success",
 }
 
 /// `--days` by default: the plugin's `certificate-expiration-days`.
@@ -101,14 +85,6 @@ impl Promise for Args {
     type Plan = Plan;
     type Error = Critical;
 
-    fn common(&self) -> Common {
-        Common {
-            timeout: self.timeout,
-            quiet: self.quiet,
-            perfdata: self.perfdata,
-        }
-    }
-
     fn plan(self) -> Result<Plan, Usage> {
         shared::args::check_path("--cert-file", &self.cert_file)?;
         if let Some(key) = &self.key_file {
@@ -130,7 +106,7 @@ impl Promise for Args {
         })
     }
 
-    fn execute(plan: Plan, deadline: &Deadline) -> Result<Report, Critical> {
+    fn execute(plan: Plan, deadline: &Deadline, perfdata: bool) -> Result<Report, Critical> {
         let stage = |file: &FileArg| {
             deadline.set_stage(&file.shown, "reading it (a FIFO, a hung file system?)");
         };
@@ -169,8 +145,8 @@ impl Promise for Args {
         let key = match &plan.key {
             Some(key) => {
                 let private = shared::pem::private_key(key, &stage).map_err(Critical)?;
-                match shared::pem::match_key(chain, private) {
-                    Ok(()) => format!(", key {} matches", key.shown),
+                match shared::pem::match_key(&chain[0], private) {
+                    Ok(_) => format!(", key {} matches", key.shown),
                     Err(KeyMismatch::Differs) => {
                         return Err(Critical(format!(
                             "--key-file {} does not match the certificate in {shown}",
@@ -179,8 +155,9 @@ impl Promise for Args {
                     }
                     Err(KeyMismatch::Unusable(why)) => {
                         return Err(Critical(format!(
-                            "--key-file {} cannot be used: {why}",
-                            key.shown
+                            "--key-file {} cannot be used: {}",
+                            key.shown,
+                            shared::report::sanitize(&why.to_string(), 200)
                         )));
                     }
                 }
@@ -195,7 +172,7 @@ impl Promise for Args {
                 day_count(plan.days)
             )),
         };
-        if shared::report::perfdata_wanted() {
+        if perfdata {
             let warning = plan.warning_days.map_or(String::new(), |w| format!("{w}:"));
             report = report.with_perf(
                 "cert_days",
@@ -242,6 +219,43 @@ mod tests {
         assert_eq!(days(89 * 86_400 + 86_399), "89 days");
         assert_eq!(day_count(1), "1 day");
         assert_eq!(day_count(0), "0 days");
+    }
+
+    /// Every usage error of the options and of plan(), with its exact line
+    /// (the binary prints it after `UNKNOWN: `, exit 3).
+    #[test]
+    fn usage_errors_say_what_is_wrong() {
+        let cases: [(&[&str], &str); 6] = [
+            (&["--cert-file", ""], "--cert-file needs a path"),
+            (
+                &["--cert-file", "c", "--key-file", ""],
+                "--key-file needs a path",
+            ),
+            (
+                &["--cert-file", "c", "--warning-days", "15"],
+                "--warning-days (15) must be more than --days (15)",
+            ),
+            (
+                &["--cert-file", "c", "--days", "36501"],
+                "Error parsing option '--days' with value '36501': expected a number of days from 0 to 36500, got '36501' (see --help)",
+            ),
+            (
+                &["--cert-file", "c", "--warning-days", "+30"],
+                "Error parsing option '--warning-days' with value '+30': expected a number of days from 0 to 36500, got '+30' (see --help)",
+            ),
+            (
+                &["--days", "30"],
+                "Required options not provided: --cert-file (see --help)",
+            ),
+        ];
+        for (args, line) in cases {
+            assert_eq!(
+                shared::usage_line::<Args>(args).as_deref(),
+                Some(line),
+                "{args:?}"
+            );
+        }
+        assert_eq!(shared::usage_line::<Args>(&["--cert-file", "c"]), None);
     }
 
     #[test]

@@ -15,13 +15,14 @@ use std::ffi::OsString;
 use std::path::Path;
 
 use argh::FromArgs;
-use shared::args::{display_arg, os_arg, parse_seconds};
+use shared::args::{display_arg, os_arg};
 use shared::status::Critical;
-use shared::{Common, Deadline, Promise, Report, Status, Usage};
+use shared::{Deadline, Promise, Report, Status, Usage};
 
 pub use statvfs::{Space, space};
 use units::{Ppm, format_percent, format_size, parse_ratio, parse_size, ratio_of, share};
 
+shared::promise_options! {
 /// Checks the filesystem that holds a path: CRITICAL when its free space falls
 /// below --threshold-ratio of its size (or below --min-free), or when
 /// --max-inode-ratio of its inodes are in use.
@@ -65,26 +66,9 @@ pub struct Args {
         default = "DEFAULT_MAX_INODE_RATIO"
     )]
     pub max_inode_ratio: Ppm,
-
-    /// seconds the whole check may take; fractions allowed (default: 10)
-    #[argh(
-        option,
-        from_str_fn(parse_seconds),
-        default = "shared::DEFAULT_TIMEOUT"
-    )]
-    pub timeout: std::time::Duration,
-
-    /// print nothing on success
-    #[argh(switch, short = 'q')]
-    pub quiet: bool,
-
-    /// append Nagios performance data (free bytes, inode use) after a | on success
-    #[argh(switch)]
-    pub perfdata: bool,
-
-    /// print the version and exit
-    #[argh(switch)]
-    pub version: bool,
+}
+timeout = "seconds the whole check may take; fractions allowed (default: 10)",
+perfdata = "append Nagios performance data (free bytes, inode use) after a | on success",
 }
 
 /// `--threshold-ratio` by default: the plugin's 5 % of the disk size.
@@ -107,14 +91,6 @@ pub struct Plan {
 impl Promise for Args {
     type Plan = Plan;
     type Error = Critical;
-
-    fn common(&self) -> Common {
-        Common {
-            timeout: self.timeout,
-            quiet: self.quiet,
-            perfdata: self.perfdata,
-        }
-    }
 
     fn plan(self) -> Result<Plan, Usage> {
         shared::args::check_path("--path", &self.path)?;
@@ -142,7 +118,7 @@ impl Promise for Args {
         })
     }
 
-    fn execute(plan: Plan, deadline: &Deadline) -> Result<Report, Critical> {
+    fn execute(plan: Plan, deadline: &Deadline, perfdata: bool) -> Result<Report, Critical> {
         let shown = shown_path(&plan);
         deadline.set_stage(&shown, "reading its filesystem's figures (hung mount?)");
         let space = space(&plan.path).map_err(|e| {
@@ -158,7 +134,7 @@ impl Promise for Args {
             Status::Warning => Report::warning(line),
             _ => return Err(Critical(line)),
         };
-        if shared::report::perfdata_wanted() {
+        if perfdata {
             report = with_perfdata(report, &plan, &space, verdict.threshold);
         }
         Ok(report)
@@ -291,6 +267,60 @@ mod tests {
         Args::from_args(&["check-free-disk-space"], args)
             .unwrap()
             .plan()
+    }
+
+    /// Every usage error of the options and of plan(), with its exact line
+    /// (the binary prints it after `UNKNOWN: `, exit 3).
+    #[test]
+    fn usage_errors_say_what_is_wrong() {
+        let ratio = "expected a ratio from 0 to 1 such as 0.05";
+        let cases: [(&[&str], String); 8] = [
+            (&["--path", ""], "--path needs a path".to_owned()),
+            (
+                &["--warning-ratio", "0.05"],
+                "--warning-ratio (5%) must be above the critical ratio (5%)".to_owned(),
+            ),
+            (
+                &["--threshold-ratio", "0.3", "--warning-ratio", "0.2"],
+                "--warning-ratio (20%) must be above the critical ratio (30%)".to_owned(),
+            ),
+            (
+                &["--threshold-ratio", "1.5"],
+                format!(
+                    "Error parsing option '--threshold-ratio' with value '1.5': {ratio}, got '1.5' (see --help)"
+                ),
+            ),
+            (
+                &["--max-inode-ratio", "5."],
+                format!(
+                    "Error parsing option '--max-inode-ratio' with value '5.': {ratio}, got '5.' (see --help)"
+                ),
+            ),
+            (
+                &["--min-free", "1.5"],
+                "Error parsing option '--min-free' with value '1.5': expected a size such as 500M, 1.5G or 1073741824 (bytes), got '1.5' (see --help)".to_owned(),
+            ),
+            (
+                &["--min-free", "2E"],
+                "Error parsing option '--min-free' with value '2E': expected a size such as 500M, 1.5G or 1073741824 (bytes), got '2E' (see --help)".to_owned(),
+            ),
+            (
+                &["--min-free", "2000000T"],
+                "Error parsing option '--min-free' with value '2000000T': '2000000T' is larger than 1 EiB (see --help)".to_owned(),
+            ),
+        ];
+        for (args, line) in cases {
+            assert_eq!(
+                shared::usage_line::<Args>(args).as_deref(),
+                Some(line.as_str()),
+                "{args:?}"
+            );
+        }
+        assert_eq!(shared::usage_line::<Args>(&[]), None);
+        assert_eq!(
+            shared::usage_line::<Args>(&["--min-free", "500M", "--warning-ratio", "0.1"]),
+            None
+        );
     }
 
     const GIB: u64 = 1 << 30;

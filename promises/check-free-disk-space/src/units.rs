@@ -2,6 +2,7 @@
 //! (float formatting would cost the static binary about 10 KiB).
 
 use shared::args::display_arg;
+use shared::number::digits;
 
 /// A ratio in millionths: `0.05` is 50 000.
 pub type Ppm = u32;
@@ -35,15 +36,15 @@ fn decimal(text: &str, decimals: usize) -> Option<(u64, u64)> {
         Some((whole, fraction)) => (whole, Some(fraction)),
         None => (text, None),
     };
-    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-    if !digits(whole) || fraction.is_some_and(|f| !digits(f) || f.len() > decimals) {
-        return None;
-    }
+    let whole = digits::<u64>(whole)?;
     let scaled = match fraction {
-        Some(fraction) => format!("{fraction:0<decimals$}").parse().ok()?,
+        Some(fraction) if !fraction.is_empty() && fraction.len() <= decimals => {
+            digits::<u64>(&format!("{fraction:0<decimals$}"))?
+        }
+        Some(_) => return None,
         None => 0,
     };
-    Some((whole.parse().ok()?, scaled))
+    Some((whole, scaled))
 }
 
 /// `ratio` of `total`, rounded up: a threshold never falls below its ratio.
