@@ -879,10 +879,9 @@ mod tests {
             Part::Other
         ));
         match classify_text("[a]\npromise = check_service_state\n", "a").unwrap() {
-            Part::Skipped(why) => assert_eq!(
-                why,
-                "plugin check_service_state has no native replacement"
-            ),
+            Part::Skipped(why) => {
+                assert_eq!(why, "plugin check_service_state has no native replacement")
+            }
             other => panic!("{other:?}"),
         }
     }
