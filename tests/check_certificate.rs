@@ -340,27 +340,9 @@ fn bad_usage_is_unknown() {
     );
 }
 
+/// `--help` and `--version` are tests/conventions.rs's, for every promise.
 #[test]
-fn help_version_and_hostile_paths() {
-    let help = run(BIN, ["--help"]);
-    assert_eq!(help.code, Some(0), "{help}");
-    for part in [
-        "--cert-file",
-        "--key-file",
-        "--days",
-        "--warning-days",
-        "--timeout",
-        "--perfdata",
-        "Error codes",
-        "Examples",
-    ] {
-        assert!(help.stdout.contains(part), "help lacks {part}\n{help}");
-    }
-    let version = run(BIN, ["--version"]);
-    assert_eq!(
-        version.stdout,
-        format!("{BIN} {}\n", env!("CARGO_PKG_VERSION"))
-    );
+fn hostile_paths_end_in_one_line() {
     // Control characters in the path stay out of the one line.
     let dir = temp_dir("cert-hostile");
     let path = s(&dir.join("a\nb\u{1b}[31m.crt"));

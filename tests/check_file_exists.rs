@@ -283,7 +283,7 @@ fn usage_errors_are_unknown_with_one_line() {
     // asserted next to plan(), in src/lib.rs.
     run(BIN, ["--path", "x", "--state", "full"]).expect(
         3,
-        "UNKNOWN: Error parsing option '--state' with value 'full': expected exists, absent, empty or not-empty, got 'full' (see --help)",
+        "UNKNOWN: Error parsing option '--state' with value 'full': expected exists, absent, empty, not-empty or absent-or-empty, got 'full' (see --help)",
     );
     run(BIN, ["--path", ""]).expect(3, "UNKNOWN: --path needs a path");
 }

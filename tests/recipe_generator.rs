@@ -644,18 +644,7 @@ fn convert_an_installed_cfg_then_run_every_wrapper() {
         installed_cfg(&partition, port, closed, &abstract_name),
     )
     .unwrap();
-    let convert = |extra: &[&str]| {
-        let mut args = vec![
-            "convert".to_owned(),
-            s(&cfg),
-            "--bin-dir".into(),
-            s(&bin_dir),
-            "--promise-dir".into(),
-            format!("{p}/etc/promise"),
-        ];
-        args.extend(extra.iter().map(|a| (*a).to_owned()));
-        run_in(RG, args, Some(&partition))
-    };
+    let convert = |extra: &[&str]| convert_with(&partition, &cfg, &bin_dir, extra);
     let wrappers = [
         ("check-port", "check-port", "check-port-listening", ""),
         (
@@ -841,18 +830,7 @@ fn convert_the_monitor_stack_then_run_its_wrappers() {
     let log = partition.join(format!(".slapgrid-{id}-error.log"));
     let link_line = format!("{} -> {}", s(&link), s(&log));
 
-    let convert = |extra: &[&str]| {
-        let mut args = vec![
-            "convert".to_owned(),
-            s(&cfg),
-            "--bin-dir".into(),
-            s(&bin_dir),
-            "--promise-dir".into(),
-            format!("{p}/etc/promise"),
-        ];
-        args.extend(extra.iter().map(|a| (*a).to_owned()));
-        run_in(RG, args, Some(&partition))
-    };
+    let convert = |extra: &[&str]| convert_with(&partition, &cfg, &bin_dir, extra);
     let dry = convert(&["--dry-run"]);
     assert_eq!(dry.code, Some(0), "{dry}");
     assert!(
@@ -957,18 +935,21 @@ fn convert_the_monitor_stack_then_run_its_wrappers() {
 
 /// `convert CFG` into PARTITION/etc/promise, run from the partition.
 fn convert_in(partition: &Path, cfg: &Path, bin_dir: &Path) -> Outcome {
-    run_in(
-        RG,
-        [
-            "convert",
-            &s(cfg),
-            "--bin-dir",
-            &s(bin_dir),
-            "--promise-dir",
-            &s(&partition.join("etc/promise")),
-        ],
-        Some(partition),
-    )
+    convert_with(partition, cfg, bin_dir, &[])
+}
+
+/// `convert CFG ... EXTRA` into PARTITION/etc/promise, run from the partition.
+fn convert_with(partition: &Path, cfg: &Path, bin_dir: &Path, extra: &[&str]) -> Outcome {
+    let mut args = vec![
+        "convert".to_owned(),
+        s(cfg),
+        "--bin-dir".into(),
+        s(bin_dir),
+        "--promise-dir".into(),
+        s(&partition.join("etc/promise")),
+    ];
+    args.extend(extra.iter().map(|a| (*a).to_owned()));
+    run_in(RG, args, Some(partition))
 }
 
 #[test]

@@ -256,7 +256,7 @@ mod tests {
             ),
             (
                 &["--path", "x", "--state", "full"],
-                "Error parsing option '--state' with value 'full': expected exists, absent, empty or not-empty, got 'full' (see --help)",
+                "Error parsing option '--state' with value 'full': expected exists, absent, empty, not-empty or absent-or-empty, got 'full' (see --help)",
             ),
             (
                 &["--path", "x", "--type", "directory"],

@@ -51,7 +51,7 @@ impl FromStr for State {
             // absent-or-empty, for converted monitor plugins, is in --help only:
             // this line is the one tests/hostile_input.rs pins.
             _ => Err(format!(
-                "expected exists, absent, empty or not-empty, got '{}'",
+                "expected exists, absent, empty, not-empty or absent-or-empty, got '{}'",
                 shared::args::display_arg(value)
             )),
         }
