@@ -363,3 +363,57 @@ fn hostile_paths_end_in_one_line() {
         out.expect_parts(2, &format!("CRITICAL: {} ", s(&fifo)), &["0.5 s"]);
     }
 }
+
+/// A version 1 certificate (what `openssl x509 -req` makes without
+/// extensions; webpki refuses to parse it): its dates are read and its key
+/// matched by our own X.509 reader.
+#[test]
+fn a_version_1_certificate_and_its_key() {
+    let dir = temp_dir("cert-v1");
+    let openssl = |args: &[&str]| {
+        Command::new("openssl")
+            .args(args)
+            .current_dir(&dir)
+            .output()
+            .map(|o| o.status.success())
+            .unwrap_or(false)
+    };
+    let ec = [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+    ];
+    let mut request = vec!["req", "-new", "-keyout", "v1.key", "-out", "v1.csr"];
+    request.extend(ec);
+    request.extend(["-subj", "/CN=v1"]);
+    if !openssl(&request) {
+        eprintln!("SKIP: openssl cannot make an EC key here; version 1 case not run");
+        return;
+    }
+    assert!(openssl(&[
+        "x509", "-req", "-in", "v1.csr", "-signkey", "v1.key", "-days", "30", "-out", "v1.pem",
+    ]));
+    let text = Command::new("openssl")
+        .args(["x509", "-in", "v1.pem", "-noout", "-text"])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&text.stdout).contains("Version: 1 (0x0)"),
+        "not a version 1 certificate"
+    );
+    let other = tls::self_signed(&["other"], Validity::Year);
+    let other_key = s(&tls::write(&dir, "other.key", &other.key_pem));
+    let (cert, key) = (s(&dir.join("v1.pem")), s(&dir.join("v1.key")));
+    run(BIN, ["--cert-file", &cert, "--key-file", &key]).expect_parts(
+        0,
+        &format!("OK: {cert} expires in "),
+        &[&format!(", key {key} matches")],
+    );
+    run(BIN, ["--cert-file", &cert, "--key-file", &other_key]).expect(
+        2,
+        &format!("CRITICAL: --key-file {other_key} does not match the certificate in {cert}"),
+    );
+}
