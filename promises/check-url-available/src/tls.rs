@@ -17,8 +17,7 @@ use rustls::client::{ResolvesClientCert, WebPkiServerVerifier, verify_server_nam
 use rustls::crypto::{WebPkiSupportedAlgorithms, verify_tls12_signature, verify_tls13_signature};
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::server::ParsedCertificate;
-use rustls::sign::CertifiedKey;
-use rustls::sign::SigningKey;
+use rustls::sign::{CertifiedKey, SigningKey};
 use rustls::{AlertDescription, CertificateError, ClientConfig, DigitallySignedStruct};
 use rustls::{Error as TlsError, RootCertStore, SignatureScheme};
 use shared::pem::{KeyMismatch, certificates, match_key, private_key};
