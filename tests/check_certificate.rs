@@ -233,19 +233,22 @@ fn a_key_that_is_not_the_certificates_is_critical() {
     );
 }
 
+/// Runs `openssl ARGS` in `dir`: whether it succeeded.
+fn openssl_in(dir: &Path, args: &[&str]) -> bool {
+    Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false)
+}
+
 /// The plugin's tests make RSA keys in PKCS#1 ("TraditionalOpenSSL") and,
 /// in TestCheckCertificateSameFile, the key and the certificate in one file.
 #[test]
 fn openssl_rsa_pkcs1_and_one_file_for_both() {
     let dir = temp_dir("cert-openssl");
-    let openssl = |args: &[&str]| {
-        Command::new("openssl")
-            .args(args)
-            .current_dir(&dir)
-            .output()
-            .map(|o| o.status.success())
-            .unwrap_or(false)
-    };
+    let openssl = |args: &[&str]| openssl_in(&dir, args);
     if !openssl(&["genrsa", "-traditional", "-out", "key.pem", "2048"]) {
         eprintln!("SKIP: openssl cannot make an RSA key here; PKCS#1 case not run");
         return;
@@ -370,14 +373,7 @@ fn hostile_paths_end_in_one_line() {
 #[test]
 fn a_version_1_certificate_and_its_key() {
     let dir = temp_dir("cert-v1");
-    let openssl = |args: &[&str]| {
-        Command::new("openssl")
-            .args(args)
-            .current_dir(&dir)
-            .output()
-            .map(|o| o.status.success())
-            .unwrap_or(false)
-    };
+    let openssl = |args: &[&str]| openssl_in(&dir, args);
     let ec = [
         "-newkey",
         "ec",
