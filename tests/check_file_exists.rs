@@ -148,6 +148,26 @@ fn absent_state() {
     );
 }
 
+/// slapgrid's `.slapgrid-<partition>-error.log`: removed before each run,
+/// written on failure; the deployment-state plugin passes when it is absent or empty.
+#[test]
+fn absent_or_empty_state() {
+    let dir = temp_dir("absent-or-empty");
+    let log = dir.join(".slapgrid-slappart3-error.log");
+    let shown = s(&log);
+    let args = ["--path", &shown, "--state", "absent-or-empty"];
+    run(BIN, args).expect(0, &format!("OK: {shown} is absent, as expected"));
+    File::create(&log).unwrap();
+    run(BIN, args).expect(0, &format!("OK: {shown} is empty (file, 0 bytes)"));
+    fs::write(&log, "Slapgrid failed to process partition XXXXXXX").unwrap();
+    run(BIN, [&args[..], &["--hint", "buildout failed to process slappart3"]].concat()).expect(
+        2,
+        &format!(
+            "CRITICAL: {shown} is not empty (44 bytes), expected it to be absent or empty, buildout failed to process slappart3"
+        ),
+    );
+}
+
 #[test]
 fn empty_and_not_empty_for_files_and_folders() {
     let dir = temp_dir("empty");
@@ -263,7 +283,7 @@ fn usage_errors_are_unknown_with_one_line() {
     // asserted next to plan(), in src/lib.rs.
     run(BIN, ["--path", "x", "--state", "full"]).expect(
         3,
-        "UNKNOWN: Error parsing option '--state' with value 'full': expected exists, absent, empty or not-empty, got 'full' (see --help)",
+        "UNKNOWN: Error parsing option '--state' with value 'full': expected exists, absent, empty, not-empty or absent-or-empty, got 'full' (see --help)",
     );
     run(BIN, ["--path", ""]).expect(3, "UNKNOWN: --path needs a path");
 }

@@ -274,7 +274,10 @@ fn every_option_refuses_a_value_of_the_kernel_s_largest_size() {
         &["--path", "/"],
         "--state",
         &[],
-        parse_error("--state", "expected exists, absent, empty or not-empty"),
+        parse_error(
+            "--state",
+            "expected exists, absent, empty, not-empty or absent-or-empty",
+        ),
     );
     add(
         file,
@@ -599,7 +602,7 @@ fn malformed_forms_of_text_options_are_refused() {
         (
             "check-file-exists",
             vec!["--path", "/", "--state", "Exists"],
-            "Error parsing option '--state' with value 'Exists': expected exists, absent, empty or not-empty, got 'Exists' (see --help)",
+            "Error parsing option '--state' with value 'Exists': expected exists, absent, empty, not-empty or absent-or-empty, got 'Exists' (see --help)",
         ),
         (
             "check-file-exists",

@@ -13,6 +13,10 @@ mod check_file_exists;
 mod check_url_available;
 // check-command with real processes: codes, signals, deadline, no process left behind.
 mod check_command;
+// check-certificate against certificate files made at test time (rcgen, openssl).
+mod check_certificate;
+// check-free-disk-space against a tmpfs of a few MiB and the test's own filesystem.
+mod check_free_disk_space;
 // Conventions every binary shares: --help, --version, --opt=value, bad input.
 mod conventions;
 // Hostile command lines for every binary: huge, control characters, not UTF-8, absurd numbers.

@@ -548,7 +548,7 @@ fn installed_cfg(partition: &Path, port: u16, closed: u16, abstract_name: &str) 
     format!(
         "[buildout]
 installed_develop_eggs = 
-parts = directory logrotate check-port frontend-port mysqld-socket xvfb-socket error-log pid-file disk-space wrapper-with-promise-option
+parts = directory logrotate check-port frontend-port mysqld-socket xvfb-socket error-log pid-file cpu-load wrapper-with-promise-option
 
 [directory]
 __buildout_installed__ = 
@@ -618,11 +618,11 @@ module = slapos.promise.plugin.check_file_state
 output = {p}/etc/plugin/check-pid.py
 recipe = slapos.cookbook:promise.plugin
 
-[disk-space]
-__buildout_installed__ = {p}/etc/plugin/check-free-disk-space.py
-config-threshold-ratio = 0.9
-module = slapos.promise.plugin.check_free_disk_space
-output = {p}/etc/plugin/check-free-disk-space.py
+[cpu-load]
+__buildout_installed__ = {p}/etc/plugin/check-cpu-load.py
+config-cpu-load-threshold = 4
+module = slapos.promise.plugin.check_server_cpu_load
+output = {p}/etc/plugin/check-cpu-load.py
 recipe = slapos.cookbook:promise.plugin
 
 ; Not a promise, even though it has an option called promise.
@@ -658,18 +658,7 @@ fn convert_an_installed_cfg_then_run_every_wrapper() {
         installed_cfg(&partition, port, closed, &abstract_name),
     )
     .unwrap();
-    let convert = |extra: &[&str]| {
-        let mut args = vec![
-            "convert".to_owned(),
-            s(&cfg),
-            "--bin-dir".into(),
-            s(&bin_dir),
-            "--promise-dir".into(),
-            format!("{p}/etc/promise"),
-        ];
-        args.extend(extra.iter().map(|a| (*a).to_owned()));
-        run_in(RG, args, Some(&partition))
-    };
+    let convert = |extra: &[&str]| convert_with(&partition, &cfg, &bin_dir, extra);
     let wrappers = [
         ("check-port", "check-port", "check-port-listening", ""),
         (
@@ -703,7 +692,7 @@ fn convert_an_installed_cfg_then_run_every_wrapper() {
             })
             .collect();
         lines.push(
-            "skipped: [disk-space] plugin check_free_disk_space has no native replacement".into(),
+            "skipped: [cpu-load] plugin check_server_cpu_load has no native replacement".into(),
         );
         lines.push(summary.into());
         lines.join("\n") + "\n"
@@ -793,20 +782,188 @@ fn convert_an_installed_cfg_then_run_every_wrapper() {
     );
 }
 
+/// The monitor stack's four plugins, written as stack/monitor (and re6stnet,
+/// for the certificate) writes them, converted and run: each passes and fails
+/// as the plugin would, and the error log's link is made once, not in a dry run.
+#[test]
+fn convert_the_monitor_stack_then_run_its_wrappers() {
+    let partition = temp_dir("rg-convert-monitor");
+    let bin_dir = short_bin_dir(&partition);
+    for folder in [
+        "etc/promise",
+        "etc/plugin",
+        "etc/ssl",
+        "var/log",
+        "srv/monitor",
+    ] {
+        fs::create_dir_all(partition.join(folder)).unwrap();
+    }
+    let p = s(&partition);
+    let id = partition.file_name().unwrap().to_str().unwrap().to_owned();
+    let ca = tls::Ca::new("monitor test CA");
+    let good = ca.server(&["localhost"], Validity::Year);
+    let soon = ca.server(
+        &["localhost"],
+        Validity::EndsIn(Duration::from_secs(5 * 86_400)),
+    );
+    for (name, pem) in [
+        ("good.crt", &good.cert_pem),
+        ("good.key", &good.key_pem),
+        ("soon.crt", &soon.cert_pem),
+        ("soon.key", &soon.key_pem),
+    ] {
+        tls::write(&partition.join("etc/ssl"), name, pem);
+    }
+    let cfg = partition.join("instance-monitor.cfg");
+    fs::write(
+        &cfg,
+        format!(
+            "[buildout]\nparts = disk-roomy disk-short promise-check-slapgrid monitor-bootstrap-promise cert-good cert-soon cert-other-key\n\
+             [directory]\nplugins = {p}/etc/plugin\n\
+             [monitor-promise-base]\nrecipe = slapos.cookbook:promise.plugin\neggs =\n  slapos.toolbox\n\
+             module = slapos.promise.plugin.${{:promise}}\noutput = ${{directory:plugins}}/${{:name}}\n\
+             [disk-roomy]\n<= monitor-promise-base\npromise = check_free_disk_space\nname = disk-roomy.py\n\
+             config-collectordb = /srv/slapgrid/var/data-log/collector.db\nconfig-threshold = 0.000001\n\
+             [disk-short]\n<= monitor-promise-base\npromise = check_free_disk_space\nname = disk-short.py\n\
+             config-threshold = 1000000000\n\
+             [promise-check-slapgrid]\n<= monitor-promise-base\npromise = check_partition_deployment_state\n\
+             name = buildout-{id}-status.py\nconfig-monitor-url = https://[::1]:8196\n\
+             [monitor-bootstrap-promise]\n<= monitor-promise-base\npromise = monitor_bootstrap_status\n\
+             name = monitor-bootstrap-status.py\nconfig-process-pid-file = {p}/var/run/monitor-bootstrap.pid\n\
+             config-process-name = bootstrap-monitor\nconfig-status-file = {p}/srv/monitor/bootstrap-status\n\
+             [cert-good]\n<= monitor-promise-base\npromise = check_certificate\nname = cert-good.py\n\
+             config-certificate = {p}/etc/ssl/good.crt\nconfig-key = {p}/etc/ssl/good.key\n\
+             [cert-soon]\n<= monitor-promise-base\npromise = check_certificate\nname = cert-soon.py\n\
+             config-certificate = {p}/etc/ssl/soon.crt\nconfig-certificate-expiration-days = 15\n\
+             [cert-other-key]\n<= monitor-promise-base\npromise = check_certificate\nname = cert-other-key.py\n\
+             config-certificate = {p}/etc/ssl/good.crt\nconfig-key = {p}/etc/ssl/soon.key\n"
+        ),
+    )
+    .unwrap();
+    let link = partition.join(format!("var/log/slapgrid-{id}-error.log"));
+    let log = partition.join(format!(".slapgrid-{id}-error.log"));
+    let link_line = format!("{} -> {}", s(&link), s(&log));
+
+    let convert = |extra: &[&str]| convert_with(&partition, &cfg, &bin_dir, extra);
+    let dry = convert(&["--dry-run"]);
+    assert_eq!(dry.code, Some(0), "{dry}");
+    assert!(
+        dry.stdout.contains(&format!("\nwould link: {link_line}\n")),
+        "{dry}"
+    );
+    assert!(link.symlink_metadata().is_err(), "a dry run made the link");
+
+    let first = convert(&[]);
+    assert_eq!(first.code, Some(0), "{first}");
+    assert!(
+        first.stdout.contains(&format!("\nlinked: {link_line}\n")),
+        "{first}"
+    );
+    for part in [
+        format!(
+            "written: {p}/etc/promise/disk-roomy ([disk-roomy] check-free-disk-space, run directly; approximate: free space and inodes read live (statvfs)"
+        ),
+        "ignored: config-collectordb (figures are read live with statvfs, no collector database)"
+            .to_owned(),
+        format!(
+            "written: {p}/etc/promise/buildout-{id}-status ([promise-check-slapgrid] check-file-exists, run directly; approximate: the link in var/log is made once"
+        ),
+        "(the plugin waited 15 s)".to_owned(),
+        "ignored: config-process-pid-file (a running bootstrap is not waited for".to_owned(),
+        format!(
+            "written: {p}/etc/promise/cert-good ([cert-good] check-certificate, run directly; a certificate not valid yet now fails too"
+        ),
+        "done: 7 written, 0 unchanged, 0 skipped, 0 other parts left alone\n".to_owned(),
+    ] {
+        assert!(first.stdout.contains(&part), "lacks {part:?}\n{first}");
+    }
+    assert_eq!(fs::read_link(&link).unwrap(), log);
+    let again = convert(&[]);
+    assert!(
+        again
+            .stdout
+            .contains(&format!("\nunchanged: {} (already there)\n", s(&link))),
+        "{again}"
+    );
+
+    let promise = |name: &str| partition.join("etc/promise").join(name);
+    let wrapper = |name: &str| run_wrapper(&promise(name), &[], &partition);
+    wrapper("disk-roomy").expect_parts(0, &format!("OK: {p}: "), &["free of"]);
+    wrapper("disk-short").expect_parts(
+        2,
+        &format!("CRITICAL: {p}: free space low: "),
+        &["below the threshold of 953.6 PiB"],
+    );
+
+    let status = format!("buildout-{id}-status");
+    wrapper(&status).expect(0, &format!("OK: {} is absent, as expected", s(&log)));
+    fs::write(&log, "While:\n  Installing.\nError: boom\n").unwrap();
+    wrapper(&status).expect(
+        2,
+        &format!(
+            "CRITICAL: {} is not empty (33 bytes), expected it to be absent or empty, buildout failed to process {id}, see https://[::1]:8196/log/slapgrid-{id}-error.log",
+            s(&log)
+        ),
+    );
+    assert_eq!(
+        fs::read_to_string(&link).unwrap(),
+        fs::read_to_string(&log).unwrap()
+    );
+    fs::write(&log, "").unwrap();
+    wrapper(&status).expect_parts(0, &format!("OK: {} ", s(&log)), &[]);
+
+    let bootstrap = partition.join("srv/monitor/bootstrap-status");
+    wrapper("monitor-bootstrap-status").expect(
+        2,
+        &format!(
+            "CRITICAL: {} does not exist, expected an empty file, the monitor bootstrap did not run or failed, see {p}/.{id}_bootstrap-monitor.log",
+            s(&bootstrap)
+        ),
+    );
+    fs::write(&bootstrap, "").unwrap();
+    wrapper("monitor-bootstrap-status").expect_parts(0, &format!("OK: {} ", s(&bootstrap)), &[]);
+    fs::write(&bootstrap, "error: cannot reach the master\n").unwrap();
+    wrapper("monitor-bootstrap-status").expect_parts(
+        2,
+        &format!("CRITICAL: {} is not empty", s(&bootstrap)),
+        &["the monitor bootstrap did not run or failed"],
+    );
+
+    wrapper("cert-good").expect_parts(
+        0,
+        &format!("OK: {p}/etc/ssl/good.crt expires in "),
+        &[&format!(", key {p}/etc/ssl/good.key matches")],
+    );
+    wrapper("cert-soon").expect_parts(
+        2,
+        &format!("CRITICAL: {p}/etc/ssl/soon.crt expires in 5 days on "),
+        &["expected at least 15 days"],
+    );
+    wrapper("cert-other-key").expect(
+        2,
+        &format!(
+            "CRITICAL: --key-file {p}/etc/ssl/soon.key does not match the certificate in {p}/etc/ssl/good.crt"
+        ),
+    );
+}
+
 /// `convert CFG` into PARTITION/etc/promise, run from the partition.
 fn convert_in(partition: &Path, cfg: &Path, bin_dir: &Path) -> Outcome {
-    run_in(
-        RG,
-        [
-            "convert",
-            &s(cfg),
-            "--bin-dir",
-            &s(bin_dir),
-            "--promise-dir",
-            &s(&partition.join("etc/promise")),
-        ],
-        Some(partition),
-    )
+    convert_with(partition, cfg, bin_dir, &[])
+}
+
+/// `convert CFG ... EXTRA` into PARTITION/etc/promise, run from the partition.
+fn convert_with(partition: &Path, cfg: &Path, bin_dir: &Path, extra: &[&str]) -> Outcome {
+    let mut args = vec![
+        "convert".to_owned(),
+        s(cfg),
+        "--bin-dir".into(),
+        s(bin_dir),
+        "--promise-dir".into(),
+        s(&partition.join("etc/promise")),
+    ];
+    args.extend(extra.iter().map(|a| (*a).to_owned()));
+    run_in(RG, args, Some(partition))
 }
 
 #[test]
@@ -1124,9 +1281,9 @@ fn convert_installed_cfg_of_real_buildout_runs() {
         })
         .collect();
         lines.extend([
+            format!("{verb}: {p}/etc/promise/check-disk ([check-disk] check-free-disk-space, run directly; approximate: free space and inodes read live (statvfs), not from the collector database, so the check is never skipped for want of data; approximate: the inodes of /tmp, when it is a mount of its own, are not checked (add a check-free-disk-space --path /tmp); ignored: config-threshold-ratio)"),
             "skipped: [check-release-own] plugin module check_url_available is the software release's own, not slapos.promise.plugin's: no native replacement".to_owned(),
-            "skipped: [check-disk] plugin check_free_disk_space has no native replacement".to_owned(),
-            format!("{summary}, 2 skipped, 1 other parts left alone; 4 cookbook parts converted in place: the next buildout run that installs them rewrites their files, change the profile to keep the wrappers"),
+            format!("{summary}, 1 skipped, 1 other parts left alone; 4 cookbook parts converted in place: the next buildout run that installs them rewrites their files, change the profile to keep the wrappers"),
         ]);
         lines.join("\n") + "\n"
     };
@@ -1139,7 +1296,7 @@ fn convert_installed_cfg_of_real_buildout_runs() {
         (
             Some(0),
             "",
-            expected("written", "done: 8 written, 0 unchanged").as_str()
+            expected("written", "done: 9 written, 0 unchanged").as_str()
         ),
         "{first}"
     );
@@ -1152,7 +1309,7 @@ fn convert_installed_cfg_of_real_buildout_runs() {
         (
             Some(0),
             "",
-            expected("unchanged", "done: 0 written, 8 unchanged").as_str()
+            expected("unchanged", "done: 0 written, 9 unchanged").as_str()
         ),
         "{second}"
     );

@@ -9,7 +9,7 @@ use shared::args::{check_path, display_arg, os_arg};
 
 use crate::buildout::{Buildout, set_by_recipe};
 use crate::cli::{Convert, Write};
-use crate::convert::{self, Context, Part};
+use crate::convert::{self, Context, Part, Symlink};
 use crate::install::{self, Outcome};
 use crate::registry::Promise;
 use crate::wrapper::{self, Form, Wrapper};
@@ -20,6 +20,8 @@ struct Ready {
     content: Vec<u8>,
     /// What the line says after the path: promise, form, notes.
     about: String,
+    /// A link to make with the wrapper.
+    link: Option<Symlink>,
 }
 
 /// `recipe-generator write`.
@@ -157,7 +159,8 @@ pub fn convert(options: Convert, say: &mut dyn FnMut(&str)) -> Result<(), Usage>
         let wrapper = Wrapper::new(promise, binary, mapped.args).map_err(in_part)?;
         wrapper.check_mode(options.mode).map_err(in_part)?;
         let about = format!("[{name}] {}", promise.name);
-        let one = render(wrapper, mapped.output, &shell, about, &mapped.notes)?;
+        let mut one = render(wrapper, mapped.output, &shell, about, &mapped.notes)?;
+        one.link = mapped.link;
         install::check_target(&one.output).map_err(in_part)?;
         ready.push(one);
     }
@@ -178,6 +181,9 @@ pub fn convert(options: Convert, say: &mut dyn FnMut(&str)) -> Result<(), Usage>
             Outcome::Unchanged => unchanged += 1,
         }
         say(&line(outcome, options.dry_run, one));
+        if let Some(link) = &one.link {
+            say(&link_line(link, options.dry_run));
+        }
     }
     for line in &skipped {
         say(line);
@@ -245,6 +251,7 @@ fn render(
         output,
         content,
         about,
+        link: None,
     })
 }
 
@@ -255,6 +262,23 @@ fn line(outcome: Outcome, dry_run: bool, ready: &Ready) -> String {
         (Outcome::Written, true) => "would write",
     };
     format!("{verb}: {} ({})", ready.output.display(), ready.about)
+}
+
+/// Makes `link` (unless `dry_run`) and says what became of it. A link that
+/// cannot be made does not stop the conversion: the wrapper works without it.
+fn link_line(link: &Symlink, dry_run: bool) -> String {
+    let (at, to) = (link.link.display(), link.target.display());
+    if dry_run {
+        return format!("would link: {at} -> {to}");
+    }
+    match link.make() {
+        Ok(true) => format!("linked: {at} -> {to}"),
+        Ok(false) => format!("unchanged: {at} (already there)"),
+        Err(e) => format!(
+            "not linked: {at} -> {to}: {}",
+            shared::report::describe_io(&e)
+        ),
+    }
 }
 
 fn check_bin_dir(dir: &str) -> Result<(), Usage> {

@@ -21,6 +21,7 @@ use shared::Usage;
 
 use crate::buildout::Buildout;
 use crate::command_kinds::{self, Native};
+use crate::monitor_kinds;
 
 /// What a section is, for the converter.
 #[derive(Debug)]
@@ -47,6 +48,33 @@ pub struct Mapped {
     /// Whether the wrapper replaces a cookbook part's own output, which
     /// buildout rewrites when it next installs that part.
     pub in_place: bool,
+    /// A link made once, with the wrapper, where the plugin kept one up at
+    /// every run.
+    pub link: Option<Symlink>,
+}
+
+/// A symbolic link: `link` pointing to `target`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Symlink {
+    /// Where the link is made.
+    pub link: PathBuf,
+    /// What it points to (which may not exist yet).
+    pub target: PathBuf,
+}
+
+impl Symlink {
+    /// Makes the link unless something is already at `link` (a link, a file):
+    /// true when it was made. The folder of `link` must exist.
+    ///
+    /// # Errors
+    /// The link cannot be made (missing folder, permissions).
+    pub fn make(&self) -> std::io::Result<bool> {
+        if self.link.symlink_metadata().is_ok() {
+            return Ok(false);
+        }
+        std::os::unix::fs::symlink(&self.target, &self.link)?;
+        Ok(true)
+    }
 }
 
 /// Where the converter reads and writes.
@@ -179,6 +207,30 @@ pub const KINDS: &[Kind] = &[
         promise: "check-parameter",
         map: parameter,
     },
+    Kind {
+        source: Source::Plugin("check_free_disk_space"),
+        keys: monitor_kinds::FREE_DISK_SPACE_KEYS,
+        promise: "check-free-disk-space",
+        map: monitor_kinds::free_disk_space,
+    },
+    Kind {
+        source: Source::Plugin("check_partition_deployment_state"),
+        keys: monitor_kinds::DEPLOYMENT_STATE_KEYS,
+        promise: "check-file-exists",
+        map: monitor_kinds::deployment_state,
+    },
+    Kind {
+        source: Source::Plugin("monitor_bootstrap_status"),
+        keys: monitor_kinds::BOOTSTRAP_KEYS,
+        promise: "check-file-exists",
+        map: monitor_kinds::bootstrap_status,
+    },
+    Kind {
+        source: Source::Plugin("check_certificate"),
+        keys: monitor_kinds::CERTIFICATE_KEYS,
+        promise: "check-certificate",
+        map: monitor_kinds::certificate,
+    },
 ];
 
 const COOKBOOK: &str = "slapos.cookbook:";
@@ -195,6 +247,7 @@ pub fn classify(context: &Context<'_>, section: &str) -> Result<Part, Usage> {
         section,
         source: Source::Recipe(""),
         notes: Vec::new(),
+        link: None,
     };
     let source = match options.get("recipe")?.as_deref() {
         Some(PLUGIN_RECIPE) => match (options.get("module")?, options.get("file")?) {
@@ -264,6 +317,7 @@ pub fn classify(context: &Context<'_>, section: &str) -> Result<Part, Usage> {
         args: args.into_iter().map(OsString::from).collect(),
         notes: options.notes,
         in_place,
+        link: options.link,
     }))
 }
 
@@ -288,6 +342,7 @@ pub struct Options<'c, 'a> {
     section: &'c str,
     source: Source,
     notes: Vec<String>,
+    link: Option<Symlink>,
 }
 
 impl Options<'_, '_> {
@@ -360,6 +415,12 @@ impl Options<'_, '_> {
     /// approximation, or `ignored: KEY` for a setting without equivalent.
     pub fn note(&mut self, note: impl Into<String>) {
         self.notes.push(note.into());
+    }
+
+    /// Asks for `link` to point to `target`, made once when the wrapper is
+    /// written (not in a dry run).
+    pub fn link(&mut self, link: PathBuf, target: PathBuf) {
+        self.link = Some(Symlink { link, target });
     }
 
     /// Two plugin settings used only together: both baked, or a note for
@@ -940,13 +1001,17 @@ mod tests {
         // recipe-generator's help points there instead of listing them.
         let readme = include_str!("../../README.md");
         for kind in KINDS {
-            let heading = match kind.source {
-                Source::Recipe(name) => format!("### Cookbook `{name}`"),
-                Source::Plugin(name) => format!("### Plugin `{name}`"),
+            // A heading may name several kinds of one family.
+            let (family, name) = match kind.source {
+                Source::Recipe(name) => ("### Cookbook ", name),
+                Source::Plugin(name) => ("### Plugin", name),
             };
+            let quoted = format!("`{name}`");
             assert!(
-                readme.lines().any(|l| l.starts_with(&heading)),
-                "README.md has no section {heading}"
+                readme
+                    .lines()
+                    .any(|l| l.starts_with(family) && l.contains(&quoted)),
+                "README.md has no {family}... heading naming {quoted}"
             );
         }
     }
@@ -969,11 +1034,10 @@ mod tests {
             .unwrap(),
             Part::Other
         ));
-        match classify_text("[a]\npromise = check_free_disk_space\n", "a").unwrap() {
-            Part::Skipped(why) => assert_eq!(
-                why,
-                "plugin check_free_disk_space has no native replacement"
-            ),
+        match classify_text("[a]\npromise = check_service_state\n", "a").unwrap() {
+            Part::Skipped(why) => {
+                assert_eq!(why, "plugin check_service_state has no native replacement")
+            }
             other => panic!("{other:?}"),
         }
     }

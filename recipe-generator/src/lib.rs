@@ -15,6 +15,7 @@ pub mod command_kinds;
 pub mod commands;
 pub mod convert;
 pub mod install;
+pub mod monitor_kinds;
 #[cfg(test)]
 mod proptests;
 pub mod registry;

@@ -32,6 +32,8 @@ pub const PROMISES: &[Promise] = &[
     entry::<check_file_exists::Args>("check-file-exists"),
     entry::<check_command::Args>("check-command"),
     entry::<check_parameter::Args>("check-parameter"),
+    entry::<check_free_disk_space::Args>("check-free-disk-space"),
+    entry::<check_certificate::Args>("check-certificate"),
 ];
 
 const fn entry<P: shared::Promise>(name: &'static str) -> Promise {

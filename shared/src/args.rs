@@ -346,6 +346,21 @@ pub fn parse_seconds(value: &str) -> Result<Duration, String> {
     Ok(duration)
 }
 
+/// Digits only (no sign, space, exponent or base prefix), `0..=max`.
+///
+/// # Errors
+/// A message for argh to print after the option's name.
+pub fn parse_count(value: &str, max: u32, what: &str) -> Result<u32, String> {
+    crate::number::digits::<u32>(value)
+        .filter(|n| *n <= max)
+        .ok_or_else(|| {
+            format!(
+                "expected {what} from 0 to {max}, got '{}'",
+                display_arg(value)
+            )
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -21,6 +21,8 @@ pub mod file;
 pub mod format;
 pub mod host;
 pub mod number;
+#[cfg(feature = "pem")]
+pub mod pem;
 pub mod report;
 pub mod secret;
 pub mod status;

@@ -71,3 +71,16 @@ impl Failure for Usage {
         Status::Unknown
     }
 }
+
+/// The service does not work, for checks whose every failure is CRITICAL
+/// (exit 2): the message says what was found and what was expected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Critical(pub String);
+
+impl fmt::Display for Critical {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl Failure for Critical {}

@@ -1,32 +1,72 @@
-"""Runs slapos.toolbox's check_command_execute plugin once, as slapgrid's promise
-process does: import the plugin module, configure it, call sense(); then prints
-what it logged and exits 1 if that was an error (slapgrid's verdict).
+"""Runs one slapos.toolbox promise plugin the way slapgrid's launcher does: a
+CPython that imports the plugin module, makes its RunPromise with the
+launcher's configuration plus the part's config-* values, and calls sense();
+the verdict is what sense() logged (an ERROR record fails), printed as one line.
 
-Usage: plugin.py COMMAND  (with a Python that has slapos.toolbox installed)
+Usage: plugin.py PARTITION MODULE [KEY=VALUE ...]
+       plugin.py collector-db PARTITION DB-FOLDER  (writes the collector's row
+       for this minute, which check_free_disk_space reads)
 """
 
+import os
 import queue
 import sys
 
-from slapos.promise.plugin.check_command_execute import RunPromise
+
+def collector_db(partition, folder):
+    """The row the node's collector writes every minute for the disk that holds
+    the partition: the plugin reads free and used from it, a minute old."""
+    import datetime
+    import psutil
+    from slapos.collect.db import Database
+
+    path, device = os.path.join(partition, "x"), ""
+    mounts = {p.mountpoint: p.device for p in psutil.disk_partitions(all=True)}
+    while path != "/" and not device:
+        path = os.path.dirname(path)
+        device = mounts.get(path, "")
+    usage = psutil.disk_usage(partition)
+    database = Database(folder, create=True)
+    database.connect()
+    minute = datetime.datetime.now(datetime.UTC) - datetime.timedelta(minutes=1)
+    for when in (minute, minute + datetime.timedelta(minutes=1), minute + datetime.timedelta(minutes=2)):
+        database.insertDiskPartitionSnapshot(device, usage.used, usage.free, path,
+                                             when.strftime("%Y-%m-%d"), when.strftime("%H:%M:00"))
+    database.commit()
+    database.close()
 
 
-def main(command):
-    promise = RunPromise({
-        "path": __file__,
-        "name": "check-command-bench.py",
-        "partition-folder": ".",
-        "log-folder": None,
+def run(partition, module, settings):
+    plugin = __import__("slapos.promise.plugin." + module, fromlist=["RunPromise"])
+    config = {
+        "partition-folder": partition,
+        "partition-id": os.path.basename(partition),
+        "computer-id": "COMP-0",
+        "path": os.path.join(partition, "etc", "plugin", module + ".py"),
+        "name": module + ".py",
         "queue": queue.Queue(),
         "debug": False,
-        "command": command,
-    })
+    }
+    config.update(settings)
+    records = []
+
+    import logging
+
+    class Keep(logging.Handler):
+        def emit(self, record):
+            records.append(record)
+
+    promise = plugin.RunPromise(config)
+    promise.logger.addHandler(Keep())
     promise.sense()
-    # Without a log folder the plugin logs into a buffer, as in slapgrid's tests.
-    logged = promise._GenericPromise__logger_buffer.getvalue().strip()
-    print(logged)
-    return 1 if " - ERROR - " in logged or not logged else 0
+    failed = any(r.levelno >= logging.ERROR for r in records)
+    message = " ".join(r.getMessage() for r in records).replace("\n", " ")
+    print(("ERROR " if failed else "OK ") + message)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1]))
+    if sys.argv[1] == "collector-db":
+        collector_db(sys.argv[2], sys.argv[3])
+        sys.exit(0)
+    sys.exit(run(sys.argv[1], sys.argv[2], dict(a.split("=", 1) for a in sys.argv[3:])))

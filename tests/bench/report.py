@@ -11,10 +11,15 @@ import sys
 
 OURS = {"port": "check-port-listening", "http": "check-url-available",
         "https": "check-url-available -k", "file": "check-file-exists",
-        "command": "check-command"}
+        "disk": "check-free-disk-space", "cert": "check-certificate",
+        "deploy": "check-file-exists --state absent-or-empty",
+        "bootstrap": "check-file-exists --state empty", "command": "check-command"}
 TITLES = {"port": "Port (TCP connect to 127.0.0.1)", "http": "URL over HTTP",
           "https": "URL over HTTPS, certificate not verified", "file": "File exists",
-          "command": "Command `true`"}
+          "disk": "Free disk space of the partition", "cert": "Certificate file and its key",
+          "deploy": "Partition deployment state (slapgrid's error log)",
+          "bootstrap": "Monitor bootstrap status", "command": "Command `true`"}
+GROUPS = ("port", "http", "https", "file", "disk", "cert", "deploy", "bootstrap", "command")
 # The targets: median time of ours over theirs, measured in the same run.
 TIME_TARGETS = {("port", "Python create_connection (legacy recipe)"): 0.10,
                 ("port", "check_tcp"): 1.0,
@@ -88,7 +93,7 @@ def main(work, runs, node_runs, cores, loadavg):
     out.append("")
     out.append("| check | command | median | mean user+sys CPU | ours / this | target | CPU ours / this |")
     out.append("| --- | --- | ---: | ---: | ---: | --- | ---: |")
-    for group in ("port", "http", "https", "file", "command"):
+    for group in GROUPS:
         results = pooled(work, group)
         ours = results.get(OURS[group])
         for g, label in measured:

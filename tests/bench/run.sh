@@ -4,19 +4,21 @@
 # (progress goes to stderr).
 #
 # Targets: nginx bound to 127.0.0.1 and ::1 (HTTP and HTTPS with a certificate
-# made here), a regular file. Contenders: the legacy recipes' scripts (CPython
-# socket.create_connection, dash + curl with the recipe's flags, dash `test -f`)
-# and monitoring-plugins (check_tcp, check_http, check_curl); for check-command,
-# slapos.toolbox's check_command_execute plugin in CPython (installed from PyPI
-# into a virtualenv kept at BENCH_VENV) and the shell alone. Installs what it
-# needs from Debian when missing. Every loop is bounded; nginx is stopped and the
-# work folder removed on any exit.
+# made here), a regular file, the partition's filesystem and certificate and the
+# monitor stack's status files. Contenders: the legacy recipes' scripts (CPython
+# socket.create_connection, dash + curl with the recipe's flags, dash `test -f`),
+# monitoring-plugins (check_tcp, check_http, check_curl) and the monitor stack's
+# slapos.toolbox plugins (check_command_execute too, with the shell alone beside
+# it), each run as slapgrid runs it (a CPython importing the
+# plugin and calling sense(): tests/bench/plugin.py) from a virtualenv made once
+# in BENCH_VENV. Installs what it needs from Debian and PyPI when missing. Every
+# loop is bounded; nginx is stopped and the work folder removed on any exit.
 #
 # Knobs: BENCH_RUNS (hyperfine runs per command, default 200), BENCH_ROUNDS (5),
 # BENCH_WARMUP (10 per round),
 # BENCH_NODE_RUNS (node simulation, default 1000), BENCH_CALLGRIND (1: count
 # instructions with valgrind), PROMISE_BIN_DIR (default dist/bin), BENCH_VENV
-# (the slapos.toolbox virtualenv, default target/bench-venv).
+# (the plugins' virtualenv, default target/bench-venv).
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -29,6 +31,8 @@ callgrind=${BENCH_CALLGRIND:-1}
 plugins=/usr/lib/nagios/plugins
 # The real interpreter, as the legacy recipe's shebang named it (no pyenv shim).
 python=/usr/bin/python3
+# The slapos.toolbox release whose plugins are measured (its dependencies as pip resolves them).
+toolbox=slapos.toolbox==0.170
 venv=${BENCH_VENV:-$root/target/bench-venv}
 
 # Loopback only: no proxy may turn a request for 127.0.0.1 into anything else.
@@ -51,7 +55,7 @@ install_missing() {
 	[ -x /bin/dash ] || missing+=(dash)
 	command -v curl >/dev/null 2>&1 || missing+=(curl)
 	[ -x $python ] || missing+=(python3)
-	$python -c 'import ensurepip, venv' 2>/dev/null || missing+=(python3-venv)
+	[ -x $python ] && $python -c 'import ensurepip' 2>/dev/null || missing+=(python3-venv)
 	command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 	if [ "$callgrind" = 1 ]; then
 		command -v valgrind >/dev/null 2>&1 || missing+=(valgrind)
@@ -82,16 +86,20 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-install_missing
-# slapos.toolbox for the check_command_execute plugin: from PyPI, into a
-# virtualenv of its own (kept between runs), never into the system's Python.
-plugin_missing=
-if ! "$venv/bin/python" -c 'import slapos.promise.plugin.check_command_execute' 2>/dev/null; then
-	say "installing slapos.toolbox into $venv"
-	if ! { $python -m venv "$venv" && "$venv/bin/pip" install -q slapos.toolbox; } >&2; then
-		plugin_missing="slapos.toolbox could not be installed into $venv"
+# The monitor stack's plugins come from PyPI (slapos.toolbox and slapos.core
+# with their dependencies), into a virtualenv kept between runs.
+plugin_venv() {
+	if "$venv/bin/python" -c 'import slapos.promise.plugin.check_free_disk_space, slapos.promise.plugin.check_certificate, slapos.promise.plugin.check_command_execute' 2>/dev/null; then
+		return 0
 	fi
-fi
+	say "installing $toolbox into $venv (once: a few minutes)"
+	rm -rf "$venv"
+	$python -m venv "$venv" >&2 && "$venv/bin/pip" install -q "$toolbox" >&2
+}
+
+install_missing
+have_plugins=0
+if plugin_venv; then have_plugins=1; else say "cannot install $toolbox: the plugins are not measured"; fi
 have_command=0
 [ -x "$bin/check-command" ] && have_command=1
 # Short runs are the ones a busy machine distorts most: a process forked while
@@ -104,6 +112,10 @@ for b in check-port-listening check-file-exists; do
 done
 have_url=0
 [ -x "$bin/check-url-available" ] && have_url=1
+have_disk=0
+[ -x "$bin/check-free-disk-space" ] && have_disk=1
+have_cert=0
+[ -x "$bin/check-certificate" ] && have_cert=1
 
 ports=$($python "$here/node.py" free-ports 2)
 http_port=${ports% *}
@@ -229,6 +241,18 @@ ours() { # name binary args...
 	} > "$part/etc/promise/$name"
 	chmod 700 "$part/etc/promise/$name"
 }
+# The monitor stack's files: slapgrid's error log absent (the partition deployed),
+# the bootstrap's status empty and its pid gone (it ended well); the collector's
+# rows for this minute, which check_free_disk_space reads.
+mkdir -p "$part/srv/monitor" "$part/var/run/monitor" "$part/var/log"
+: > "$part/srv/monitor/monitor-bootstrap-status"
+echo 999999 > "$part/var/run/monitor/monitor-bootstrap.pid"
+error_log=$part/.slapgrid-$(basename "$part")-error.log
+vpy=$venv/bin/python
+if [ "$have_plugins" = 1 ]; then
+	$vpy "$here/plugin.py" collector-db "$part" "$work" || have_plugins=0
+fi
+
 legacy_port legacy-port 127.0.0.1 "$http_port"
 legacy_url legacy-http "$http_url"
 legacy_url legacy-https "$https_url"
@@ -241,7 +265,7 @@ if [ "$have_url" = 1 ]; then
 fi
 
 # Every measured command: group|label|command (split by hyperfine, no shell).
-url_missing="not built yet"
+url_missing="not in $bin (make dist builds the Makefile's BINARIES)"
 {
 	echo "port|check-port-listening|$bin/check-port-listening --host 127.0.0.1 --port $http_port"
 	echo "port|Python create_connection (legacy recipe)|$part/etc/promise/legacy-port"
@@ -264,15 +288,33 @@ url_missing="not built yet"
 	echo "https|check_curl -S|$plugins/check_curl -I 127.0.0.1 -p $https_port -S -u /"
 	echo "file|check-file-exists|$bin/check-file-exists --path $file"
 	echo "file|dash -c 'test -f FILE'|/bin/dash -c 'test -f $file'"
+	# The monitor stack: ours as recipe-generator's monitor_kinds maps each plugin.
+	plugin="$vpy $here/plugin.py $part"
+	if [ "$have_disk" = 1 ]; then
+		echo "disk|check-free-disk-space|$bin/check-free-disk-space --path $part"
+	else
+		echo "disk|check-free-disk-space|MISSING"
+	fi
+	if [ "$have_cert" = 1 ]; then
+		echo "cert|check-certificate|$bin/check-certificate --cert-file $work/server.pem --key-file $work/server.key --days 1"
+	else
+		echo "cert|check-certificate|MISSING"
+	fi
+	echo "deploy|check-file-exists --state absent-or-empty|$bin/check-file-exists --path $error_log --state absent-or-empty"
+	echo "bootstrap|check-file-exists --state empty|$bin/check-file-exists --path $part/srv/monitor/monitor-bootstrap-status --state empty --type file"
+	if [ "$have_plugins" = 1 ]; then
+		echo "disk|plugin check_free_disk_space (CPython)|$plugin check_free_disk_space collectordb=$work/collector.db"
+		echo "cert|plugin check_certificate (CPython)|$plugin check_certificate certificate=$work/server.pem key=$work/server.key certificate-expiration-days=1"
+		echo "deploy|plugin check_partition_deployment_state (CPython)|$plugin check_partition_deployment_state"
+		echo "bootstrap|plugin monitor_bootstrap_status (CPython)|$plugin monitor_bootstrap_status process-pid-file=$part/var/run/monitor/monitor-bootstrap.pid process-name=bootstrap-monitor status-file=$part/srv/monitor/monitor-bootstrap-status"
+	fi
 	if [ "$have_command" = 1 ]; then
 		echo "command|check-command|$bin/check-command --command true"
 	else
 		echo "command|check-command|MISSING"
 	fi
-	if [ -z "$plugin_missing" ]; then
-		echo "command|check_command_execute plugin (CPython)|$venv/bin/python $here/plugin.py true"
-	else
-		echo "command|check_command_execute plugin (CPython)|MISSING: $plugin_missing"
+	if [ "$have_plugins" = 1 ]; then
+		echo "command|plugin check_command_execute (CPython)|$plugin check_command_execute command=true"
 	fi
 	echo "command|/bin/sh -c true|/bin/sh -c true"
 } > "$work/commands"
@@ -310,7 +352,7 @@ done < "$work/commands"
 # take a fraction of a second per 100 runs, Python several seconds) cannot fall
 # on one contender alone. report.py pools the rounds.
 rounds=${BENCH_ROUNDS:-5}
-for group in port http https file command; do
+for group in port http https file disk cert deploy bootstrap command; do
 	args=()
 	while IFS='|' read -r g label command; do
 		[ "$g" = "$group" ] || continue
@@ -339,9 +381,10 @@ done < "$work/commands"
 
 # Sizes: ours are single static files; the others need their shared libraries.
 : > "$work/sizes"
-for b in check-port-listening check-file-exists check-url-available check-command check-parameter; do
+for b in check-port-listening check-file-exists check-url-available check-free-disk-space check-certificate; do
 	[ -x "$bin/$b" ] && echo "ours|$b|$(stat -c %s "$bin/$b")|0" >> "$work/sizes"
 done
+[ "$have_plugins" = 1 ] && echo "theirs|$toolbox virtualenv (plugins and their dependencies; CPython apart)|$(du -sb "$venv" | cut -f1)|0" >> "$work/sizes"
 for exe in /usr/bin/curl /bin/dash "$python" "$plugins/check_tcp" "$plugins/check_http" "$plugins/check_curl"; do
 	libs=$(ldd "$exe" 2>/dev/null | awk '/=> \//{print $3}' | xargs -r readlink -f | sort -u | xargs -r stat -L -c %s | awk '{s+=$1} END {print s+0}')
 	echo "theirs|$exe|$(stat -L -c %s "$exe")|$libs" >> "$work/sizes"
@@ -364,10 +407,9 @@ if [ "$callgrind" = 1 ]; then
 	count "check-port-listening --host 127.0.0.1" "$bin/check-port-listening" --host 127.0.0.1 --port "$http_port"
 	count "check-port-listening --host localhost" "$bin/check-port-listening" --host localhost --port "$http_port"
 	count "check-file-exists" "$bin/check-file-exists" --path "$file"
-	if [ "$have_command" = 1 ]; then
-		# check-command itself only: callgrind does not follow the shell it starts.
-		count "check-command --command true" "$bin/check-command" --command true
-	fi
+	count "check-file-exists --state absent-or-empty" "$bin/check-file-exists" --path "$error_log" --state absent-or-empty
+	[ "$have_disk" = 1 ] && count "check-free-disk-space" "$bin/check-free-disk-space" --path "$part"
+	[ "$have_cert" = 1 ] && count "check-certificate --key-file" "$bin/check-certificate" --cert-file "$work/server.pem" --key-file "$work/server.key" --days 1
 	if [ "$have_url" = 1 ]; then
 		count "check-url-available http://" "$bin/check-url-available" --url "$http_url"
 		count "check-url-available https:// --insecure" "$bin/check-url-available" --url "$https_url" --insecure

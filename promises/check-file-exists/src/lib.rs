@@ -27,7 +27,7 @@ shared::promise_options! {
 #[derive(FromArgs, Debug)]
 #[argh(
     example = "{command_name} --path /srv/slapgrid/slappart3/var/run/mariadb.sock --type socket\n{command_name} --path var/log/backup.done --max-age 90000\n{command_name} --path etc/errors.log --state empty --hint 'content available at https://[::1]:8443/log'",
-    note = "Options also take the form --option=value. empty means a file of 0 bytes or a folder with no entries; empty and not-empty need the path to exist. Links are followed except for --type symlink.",
+    note = "Options also take the form --option=value. empty means a file of 0 bytes or a folder with no entries; empty and not-empty need the path to exist; absent-or-empty passes when nothing is there or it is empty (a log written only on failure). Links are followed except for --type symlink.",
     error_code(0, "OK: the path is in the expected state"),
     error_code(
         2,
@@ -40,7 +40,7 @@ pub struct Args {
     #[argh(option)]
     pub path: String,
 
-    /// exists, absent, empty or not-empty (default: exists)
+    /// exists, absent, empty, not-empty or absent-or-empty (default: exists)
     #[argh(option, default = "State::Exists")]
     pub state: State,
 
@@ -133,7 +133,9 @@ impl Promise for Args {
             path.metadata()
         };
         let metadata = match (metadata, plan.state) {
-            (Err(e), State::Absent) if e.kind() == io::ErrorKind::NotFound => {
+            (Err(e), State::Absent | State::AbsentOrEmpty)
+                if e.kind() == io::ErrorKind::NotFound =>
+            {
                 return Ok(Report::ok(format!("{shown} is absent, as expected")));
             }
             (Err(e), _) if e.kind() == io::ErrorKind::NotFound => {
@@ -170,6 +172,11 @@ impl Promise for Args {
             (State::Empty, false) => {
                 return Err(fail(format!(
                     "{shown} is not empty ({size}), expected it to be empty"
+                )));
+            }
+            (State::AbsentOrEmpty, false) => {
+                return Err(fail(format!(
+                    "{shown} is not empty ({size}), expected it to be absent or empty"
                 )));
             }
             (State::NotEmpty, true) => {
@@ -220,8 +227,9 @@ impl Plan {
         match (self.file_type, self.state) {
             (FileType::Any, State::Exists) => "it to exist".to_owned(),
             (FileType::Any, State::Empty) => "it to exist and be empty".to_owned(),
+            (FileType::Any, State::AbsentOrEmpty) => "it to be absent or empty".to_owned(),
             (FileType::Any, _) => "it to exist and not be empty".to_owned(),
-            (t, State::Empty) => format!("an empty {t}"),
+            (t, State::Empty | State::AbsentOrEmpty) => format!("an empty {t}"),
             (t, State::NotEmpty) => format!("a non-empty {t}"),
             (t, _) => t.with_article(),
         }
@@ -248,7 +256,7 @@ mod tests {
             ),
             (
                 &["--path", "x", "--state", "full"],
-                "Error parsing option '--state' with value 'full': expected exists, absent, empty or not-empty, got 'full' (see --help)",
+                "Error parsing option '--state' with value 'full': expected exists, absent, empty, not-empty or absent-or-empty, got 'full' (see --help)",
             ),
             (
                 &["--path", "x", "--type", "directory"],

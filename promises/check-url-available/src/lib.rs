@@ -490,23 +490,11 @@ pub const MAX_REDIRECTS: u32 = 50;
 pub const MAX_CERT_MIN_DAYS: u32 = 36_500;
 
 fn parse_max_redirects(value: &str) -> Result<u32, String> {
-    parse_count(value, MAX_REDIRECTS, "a number of redirects")
+    shared::args::parse_count(value, MAX_REDIRECTS, "a number of redirects")
 }
 
 fn parse_cert_min_days(value: &str) -> Result<u32, String> {
-    parse_count(value, MAX_CERT_MIN_DAYS, "a number of days")
-}
-
-/// Digits only (no sign, space, exponent or base prefix), `0..=max`.
-fn parse_count(value: &str, max: u32, what: &str) -> Result<u32, String> {
-    shared::number::digits::<u32>(value)
-        .filter(|n| *n <= max)
-        .ok_or_else(|| {
-            format!(
-                "expected {what} from 0 to {max}, got '{}'",
-                display_arg(value)
-            )
-        })
+    shared::args::parse_count(value, MAX_CERT_MIN_DAYS, "a number of days")
 }
 
 /// `--timeout-file`: a positive number of seconds, or nothing usable.

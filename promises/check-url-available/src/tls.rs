@@ -8,82 +8,22 @@
 //! http:// check unless a file option was given, and the webpki roots are only
 //! copied when they are the ones that verify.
 
-use std::ffi::OsString;
 use std::fmt;
-use std::path::Path;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::client::{ResolvesClientCert, WebPkiServerVerifier, verify_server_name};
 use rustls::crypto::{WebPkiSupportedAlgorithms, verify_tls12_signature, verify_tls13_signature};
-use rustls::pki_types::pem::{self, PemObject};
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::server::ParsedCertificate;
-use rustls::sign::CertifiedKey;
+use rustls::sign::{CertifiedKey, SigningKey};
 use rustls::{AlertDescription, CertificateError, ClientConfig, DigitallySignedStruct};
 use rustls::{Error as TlsError, RootCertStore, SignatureScheme};
-use shared::args::{display_arg, os_arg};
-use shared::file::ReadError;
-
+use shared::pem::{KeyMismatch, certificates, match_key, private_key};
 use shared::x509::format_utc;
 
-/// The largest file an option names that we read: a bundle of every public CA
-/// is about 200 KiB.
-pub const MAX_FILE_BYTES: u64 = 4 << 20;
-
-/// Told which file is about to be read, so that a timeout names it.
-pub type Stage<'a> = &'a dyn Fn(&FileArg);
-
-/// A file named by an option: where to read it and how to show it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FileArg {
-    /// The option, such as `--ca-cert-file`.
-    pub option: &'static str,
-    /// The path as given.
-    pub path: OsString,
-    /// The path for messages.
-    pub shown: String,
-}
-
-impl FileArg {
-    /// The file named by `option`'s argh value.
-    #[must_use]
-    pub fn new(option: &'static str, value: &str) -> FileArg {
-        FileArg {
-            option,
-            path: os_arg(value),
-            shown: display_arg(value),
-        }
-    }
-
-    /// Reads the whole file, at most [`MAX_FILE_BYTES`] (certificates, keys,
-    /// passwords), after telling `stage` which file it is: the deadline bounds
-    /// the read (a FIFO without a writer, a hung mount), and the cap bounds the
-    /// memory (`/dev/zero`).
-    ///
-    /// # Errors
-    /// A usage line naming the option, the file and the OS error.
-    pub fn read(&self, stage: Stage<'_>) -> Result<Vec<u8>, String> {
-        stage(self);
-        shared::file::read_capped(Path::new(&self.path), MAX_FILE_BYTES).map_err(|e| match e {
-            ReadError::Io(e) => format!(
-                "cannot read {} {}: {}",
-                self.option,
-                self.shown,
-                shared::report::describe_io(&e)
-            ),
-            ReadError::Larger(_) => {
-                self.invalid(format_args!("is larger than {} MiB", MAX_FILE_BYTES >> 20))
-            }
-            ReadError::NotRegular => self.invalid("is not a regular file"),
-        })
-    }
-
-    fn invalid(&self, what: impl fmt::Display) -> String {
-        format!("{} {} {what}", self.option, self.shown)
-    }
-}
+pub use shared::pem::{FileArg, Stage};
 
 /// How the server's certificate is checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -136,19 +76,11 @@ impl Tls {
             None => None,
         };
         let client = match &plan.client {
-            Some((cert, key)) => Some((load_chain(cert, stage)?, load_key(key, stage)?)),
+            Some((cert, key)) => Some(load_identity(cert, key, stage)?),
             None => None,
         };
-        let config = build(tls.insecure, roots, client).map_err(|e| match (&plan.client, e) {
-            (Some((cert, key)), TlsError::InconsistentKeys(_)) => key.invalid(format_args!(
-                "does not match the certificate in --cert-file {}",
-                cert.shown
-            )),
-            (Some((_, key)), e) => {
-                key.invalid(format_args!("cannot be used: {}", describe(&e, "")))
-            }
-            (None, e) => format!("cannot set up TLS: {}", describe(&e, "")),
-        })?;
+        let config = build(tls.insecure, roots, client)
+            .map_err(|e| format!("cannot set up TLS: {}", describe(&e, "")))?;
         let _ = tls.config.set(Arc::new(config));
         Ok(tls)
     }
@@ -177,7 +109,29 @@ impl Tls {
     }
 }
 
-type ClientIdentity = (Vec<CertificateDer<'static>>, PrivateKeyDer<'static>);
+type ClientIdentity = (Vec<CertificateDer<'static>>, Arc<dyn SigningKey>);
+
+/// `--cert-file` and `--key-file`, read, and the key checked against the
+/// certificate's public key. The certificate itself is the server's to judge
+/// (a version 1 certificate, which webpki refuses to parse, included).
+fn load_identity(
+    cert: &FileArg,
+    key: &FileArg,
+    stage: Stage<'_>,
+) -> Result<ClientIdentity, String> {
+    let chain = certificates(cert, stage)?;
+    let private = private_key(key, stage)?;
+    let signing = match_key(&chain[0], private).map_err(|e| match e {
+        KeyMismatch::Differs => key.invalid(format_args!(
+            "does not match the certificate in --cert-file {}",
+            cert.shown
+        )),
+        KeyMismatch::Unusable(e) => {
+            key.invalid(format_args!("cannot be used: {}", describe(&e, "")))
+        }
+    })?;
+    Ok((chain, signing))
+}
 
 /// What `--ca-cert-file` holds, sorted by what each certificate may vouch for.
 #[derive(Debug)]
@@ -245,22 +199,6 @@ fn build(
     let Some((chain, key)) = client else {
         return Ok(builder.with_no_client_auth());
     };
-    // The client certificate is the server's to judge (a version 1 certificate,
-    // which webpki refuses to parse, included): we only check that the key is
-    // the certificate's, where rustls can tell the key's public half.
-    let key = provider.key_provider.load_private_key(key)?;
-    let listed = chain
-        .first()
-        .and_then(|cert| shared::x509::public_key_info(cert))
-        .ok_or(TlsError::InvalidCertificate(CertificateError::BadEncoding))?;
-    if key
-        .public_key()
-        .is_some_and(|public| public.as_ref() != listed)
-    {
-        return Err(TlsError::InconsistentKeys(
-            rustls::InconsistentKeys::KeyMismatch,
-        ));
-    }
     let identity = Arc::new(CertifiedKey::new(chain, key));
     Ok(builder.with_client_cert_resolver(Arc::new(Present(identity))))
 }
@@ -294,7 +232,7 @@ impl ResolvesClientCert for Present {
 }
 
 fn load_roots(file: &FileArg, stage: Stage<'_>) -> Result<CaRoots, String> {
-    let listed = load_chain(file, stage)?;
+    let listed = certificates(file, stage)?;
     let now = unix(UnixTime::now());
     let mut roots = CaRoots::new(RootCertStore::empty());
     for (i, cert) in listed.iter().enumerate() {
@@ -329,37 +267,6 @@ fn load_roots(file: &FileArg, stage: Stage<'_>) -> Result<CaRoots, String> {
     }
     roots.listed = listed;
     Ok(roots)
-}
-
-fn load_chain(file: &FileArg, stage: Stage<'_>) -> Result<Vec<CertificateDer<'static>>, String> {
-    let bytes = file.read(stage)?;
-    let chain = CertificateDer::pem_slice_iter(&bytes)
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| file.invalid(format_args!("is not valid PEM: {}", describe_pem(&e))))?;
-    if chain.is_empty() {
-        return Err(file.invalid("holds no PEM certificate"));
-    }
-    Ok(chain)
-}
-
-fn load_key(file: &FileArg, stage: Stage<'_>) -> Result<PrivateKeyDer<'static>, String> {
-    let bytes = file.read(stage)?;
-    PrivateKeyDer::from_pem_slice(&bytes).map_err(|e| match e {
-        pem::Error::NoItemsFound => {
-            file.invalid("holds no PEM private key (PKCS#8, PKCS#1 or SEC1)")
-        }
-        e => file.invalid(format_args!("is not valid PEM: {}", describe_pem(&e))),
-    })
-}
-
-fn describe_pem(error: &pem::Error) -> String {
-    match error {
-        pem::Error::MissingSectionEnd { .. } => "a section has no END line".to_owned(),
-        pem::Error::IllegalSectionStart { .. } => "a BEGIN line is malformed".to_owned(),
-        pem::Error::Base64Decode(_) => "bad base64".to_owned(),
-        pem::Error::Io(e) => shared::report::describe_io(e),
-        _ => "unreadable".to_owned(),
-    }
 }
 
 /// What a TLS failure means, for the report line. `host` is the name the
