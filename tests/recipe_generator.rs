@@ -1355,19 +1355,23 @@ fn convert_refuses_what_is_not_a_regular_file() {
         (s(&partition), "a folder"),
     ] {
         // coreutils' timeout turns a blocked read into exit 124, not a hung suite.
+        let generator: Vec<String> = crate::util::runner::argv(&bin(RG))
+            .iter()
+            .map(|w| w.to_string_lossy().into_owned())
+            .collect();
+        let mut args: Vec<&str> = vec!["60"];
+        args.extend(generator.iter().map(String::as_str));
         run_program(
             Path::new("timeout"),
             RG,
-            [
-                "60",
-                &s(&bin(RG)),
+            args.into_iter().chain([
                 "convert",
                 &file,
                 "--bin-dir",
                 &s(&bin_dir),
                 "--promise-dir",
                 &s(&partition),
-            ],
+            ]),
             Some(&partition),
         )
         .expect(
