@@ -41,18 +41,7 @@ fn deep_bin_dir(dir: &Path) -> PathBuf {
 
 /// Runs `recipe-generator write` for `promise` with `args` baked.
 fn write(output: &Path, promise: &str, bin_dir: &Path, args: &[&str]) -> Outcome {
-    let mut argv = vec![
-        "write".to_owned(),
-        "--output".into(),
-        s(output),
-        "--promise".into(),
-        promise.into(),
-        "--bin-dir".into(),
-        s(bin_dir),
-        "--".into(),
-    ];
-    argv.extend(args.iter().map(|a| (*a).to_owned()));
-    run(RG, argv)
+    crate::util::generator::write(output, promise, bin_dir, &[], args)
 }
 
 /// Runs a wrapper as slapgrid does: no arguments, from the partition folder.
