@@ -734,6 +734,53 @@ fn a_proxy_that_cannot_be_reached_is_named() {
     );
 }
 
+/// A proxy that refuses CONNECT is named, with its answer, credentials masked:
+/// not taken for the target, nor for a failed connection.
+#[test]
+fn a_proxy_that_refuses_connect_is_named_with_its_answer() {
+    for (status, reason) in [
+        (407, "Proxy Authentication Required"),
+        (403, "Forbidden"),
+        (502, "Bad Gateway"),
+    ] {
+        let Some(proxy) = Server::proxy(V4, None, move |request| match request.method.as_str() {
+            "CONNECT" => Reply::status(status).header("Proxy-Authenticate", "Basic realm=\"p\""),
+            _ => Reply::text(200, "tunnelled"),
+        }) else {
+            return;
+        };
+        let shown = proxy.address.to_string();
+        for (url, proxy_url, proxy_shown) in [
+            (
+                "http://promise-target.invalid/",
+                proxy.url("http", ""),
+                shown.clone(),
+            ),
+            (
+                "https://promise-target.invalid/",
+                format!("http://user:s3cret@{shown}"),
+                format!("***@{shown}"),
+            ),
+        ] {
+            run(BIN, ["--url", url, "--proxy", &proxy_url]).expect(
+                2,
+                &format!(
+                    "CRITICAL: {url} cannot go through the proxy {proxy_shown}: it answered {status} {reason}"
+                ),
+            );
+        }
+        let requests = proxy.requests();
+        assert!(
+            requests.iter().all(|r| r.method == "CONNECT"),
+            "{requests:?}"
+        );
+        assert_eq!(
+            requests[1].header("Proxy-Authorization"),
+            Some("Basic dXNlcjpzM2NyZXQ=")
+        );
+    }
+}
+
 #[test]
 fn proxy_option_tunnels_http_and_https() {
     on_both(|ip| {

@@ -138,7 +138,8 @@ impl Server {
     }
 
     /// A CONNECT proxy on `ip` that answers the tunnelled requests itself,
-    /// in TLS when `tls` is given.
+    /// in TLS when `tls` is given. The handler sees the CONNECT request too:
+    /// a non-2xx [`Reply::Answer`] to it is sent and no tunnel opens.
     pub fn proxy(
         ip: IpAddr,
         tls: Option<Arc<ServerConfig>>,
@@ -238,8 +239,11 @@ fn tunnel(
     };
     let connect = request.method == "CONNECT";
     record(recorded, request.clone());
-    if !connect {
-        answer(stream, &request, handler(&request));
+    let reply = handler(&request);
+    // The handler sees CONNECT too: an answer other than 2xx refuses the tunnel.
+    let refused = matches!(&reply, Reply::Answer { status, .. } if !(200..300).contains(status));
+    if !connect || refused {
+        answer(stream, &request, reply);
         return;
     }
     if stream

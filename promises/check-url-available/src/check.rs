@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use shared::format::format_millis;
-use shared::report::{describe_io, perf_seconds, sanitize};
+use shared::report::{perf_seconds, sanitize};
 use shared::{Deadline, Report};
 use ureq::Agent;
 use ureq::config::AutoHeaderValue;
@@ -20,10 +20,11 @@ use ureq::http::{Response, Uri};
 use ureq::unversioned::transport::{Connector, TcpConnector};
 
 use crate::content::{self, Found};
+use crate::failure::{self, Error};
 use crate::net::{Phase, Progress, Resolve, Seen, TlsConnector, Tunnel};
 use crate::request::Method;
 use crate::tls::Tls;
-use crate::{Error, Plan, Policy, target};
+use crate::{Plan, Policy, target};
 
 /// The most response header bytes we take (curl takes more, but servers in
 /// front of the services we check limit theirs to 8 to 16 KiB). ureq zero-fills
@@ -68,7 +69,7 @@ pub fn run(
             same_origin,
             deadline,
         )
-        .map_err(|e| Error::Failed(failure(e, &progress, deadline, &subject, &uri)))?;
+        .map_err(|e| Error::Failed(failure::transport(e, &progress, deadline, &subject, &uri)))?;
         let status = response.status().as_u16();
         let location = response
             .headers()
@@ -248,7 +249,7 @@ fn judge(
             }
             Err(e) => {
                 let error = ureq::Error::from(e);
-                return Err(Error::Failed(failure(
+                return Err(Error::Failed(failure::transport(
                     error, progress, deadline, subject, &plan.url,
                 )));
             }
@@ -354,105 +355,6 @@ fn subject(shown: &str, uri: &Uri, redirects: usize) -> String {
 
 fn show(uri: &Uri) -> String {
     sanitize(&uri.to_string(), SHOWN_URL)
-}
-
-/// What went wrong, from ureq's error and what the check was doing.
-fn failure(
-    error: ureq::Error,
-    progress: &Progress,
-    deadline: &Deadline,
-    subject: &str,
-    uri: &Uri,
-) -> String {
-    let phase = progress.phase();
-    let host = target::bare_host(uri);
-    // `http://a/ TLS: ...`, but `http://a/ redirected to https://b/, which failed TLS: ...`.
-    let tls_subject = if subject.ends_with(", which") {
-        format!("{subject} failed")
-    } else {
-        subject.to_owned()
-    };
-    // A TLS failure with the proxy is the proxy's, whatever the URL.
-    let (tls_subject, host) = match &phase {
-        Phase::ProxyHandshake(address) => (
-            format!("{subject} cannot go through the proxy {address}:"),
-            address
-                .rsplit_once(':')
-                .map_or(address.as_str(), |(host, _)| host)
-                .trim_start_matches('[')
-                .trim_end_matches(']'),
-        ),
-        _ => (tls_subject, host),
-    };
-    let io = match error {
-        ureq::Error::Timeout(_) => return deadline.timed_out(subject, &phase.activity()),
-        ureq::Error::Rustls(e) => {
-            return format!("{tls_subject} TLS: {}", crate::tls::describe(&e, host));
-        }
-        ureq::Error::Io(io) => io,
-        ureq::Error::HostNotFound => {
-            return format!("{subject} cannot resolve {host}: no address found");
-        }
-        ureq::Error::Protocol(e) => {
-            let why = e.to_string();
-            let why = why
-                .strip_prefix("http parse fail: ")
-                .or_else(|| why.strip_prefix("http parse resulted in "))
-                .unwrap_or(&why);
-            return format!(
-                "{subject} sent an invalid HTTP response: {}",
-                sanitize(why, 200)
-            );
-        }
-        ureq::Error::LargeResponseHeader(_, max) => {
-            return format!(
-                "{subject} sent response headers larger than {} KiB",
-                max / 1024
-            );
-        }
-        ureq::Error::ConnectProxyFailed(why) => {
-            return format!("{subject} cannot go through the proxy: {why}");
-        }
-        ureq::Error::Tls(why) => return format!("{tls_subject} TLS: {why}"),
-        other => return format!("{subject} failed: {}", sanitize(&other.to_string(), 200)),
-    };
-    if let Some(tls) = io.get_ref().and_then(|e| e.downcast_ref::<rustls::Error>()) {
-        return format!("{tls_subject} TLS: {}", crate::tls::describe(tls, host));
-    }
-    if io.kind() == std::io::ErrorKind::TimedOut {
-        return deadline.timed_out(subject, &phase.activity());
-    }
-    let closed = matches!(
-        io.kind(),
-        std::io::ErrorKind::UnexpectedEof | std::io::ErrorKind::ConnectionReset
-    );
-    match phase {
-        Phase::Resolving(host) => format!("{subject} cannot resolve {host}: {}", describe_io(&io)),
-        Phase::Connecting(address) => {
-            format!(
-                "{subject} cannot connect to {address}: {}",
-                describe_io(&io)
-            )
-        }
-        Phase::Handshake(address) | Phase::ProxyHandshake(address) if closed => {
-            format!("{tls_subject} TLS: {address} closed the connection during the handshake")
-        }
-        Phase::Handshake(address) | Phase::ProxyHandshake(address) => format!(
-            "{tls_subject} TLS: the handshake with {address} failed: {}",
-            describe_io(&io)
-        ),
-        Phase::Waiting if closed => {
-            format!("{subject} closed the connection before the response headers")
-        }
-        Phase::Waiting => format!(
-            "{subject} failed waiting for the response headers: {}",
-            describe_io(&io)
-        ),
-        Phase::Reading if closed => {
-            format!("{subject} closed the connection in the middle of the body")
-        }
-        Phase::Reading => format!("{subject} failed reading the body: {}", describe_io(&io)),
-    }
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@
 mod check;
 mod codes;
 mod content;
+mod failure;
 mod net;
 mod request;
 mod target;
@@ -21,11 +22,12 @@ use std::time::Duration;
 
 use argh::FromArgs;
 use shared::args::{display_arg, os_arg, parse_seconds};
-use shared::{Deadline, Failure, Promise, Report, Status, Usage};
+use shared::{Deadline, Promise, Report, Usage};
 use ureq::http::Uri;
 use ureq::http::header::{HeaderName, HeaderValue};
 
 pub use codes::Codes;
+pub use failure::Error;
 pub use request::Method;
 pub use tls::{FileArg, TlsPlan, Trust};
 
@@ -199,32 +201,6 @@ pub struct Plan {
     pub proxy: Option<ureq::Proxy>,
     /// `--proxy-insecure`.
     pub proxy_insecure: bool,
-}
-
-/// What the check found wrong.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Error {
-    /// A file an option names cannot be used (exit 3).
-    Config(String),
-    /// The URL did not answer as expected (exit 2).
-    Failed(String),
-}
-
-impl fmt::Display for Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Error::Config(message) | Error::Failed(message) => f.write_str(message),
-        }
-    }
-}
-
-impl Failure for Error {
-    fn status(&self) -> Status {
-        match self {
-            Error::Config(_) => Status::Unknown,
-            Error::Failed(_) => Status::Critical,
-        }
-    }
 }
 
 impl Promise for Args {
