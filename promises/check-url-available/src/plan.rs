@@ -352,4 +352,175 @@ mod tests {
             }
         }
     }
+
+    /// Every usage error of the options and of plan(), with its exact line
+    /// (the binary prints it after `UNKNOWN: `, exit 3); the black-box tests
+    /// run one case of each source through the binary.
+    #[test]
+    fn usage_errors_say_what_is_wrong() {
+        let cases: &[(&[&str], &str)] = &[
+            (&["--url", ""], "--url is empty"),
+            (
+                &["--url", "ftp://h/"],
+                "--url ftp://h/: unsupported scheme 'ftp' (http or https)",
+            ),
+            (
+                &["--url", "http://u:p@h/"],
+                "--url http://***@h/ holds credentials: use --username with --password or --password-file",
+            ),
+            (
+                &["--url", "http://h:0/"],
+                "--url http://h:0/: port 0 is not a port",
+            ),
+            (
+                &["--url", "http://h/", "--no-follow", "--max-redirects", "3"],
+                "--no-follow and --max-redirects exclude each other",
+            ),
+            (
+                &["--url", "http://h/", "--password-file", ""],
+                "--password-file needs a path",
+            ),
+            (
+                &["--url", "https://h/", "-k", "--ca-cert-file", "ca.pem"],
+                "-k/--insecure and --ca-cert-file exclude each other",
+            ),
+            (
+                &["--url", "https://h/", "--cert-file", "c.pem"],
+                "--cert-file and --key-file go together",
+            ),
+            (
+                &["--url", "http://h/", "--cert-min-days", "5"],
+                "--cert-min-days needs an https:// URL",
+            ),
+            (
+                &[
+                    "--url",
+                    "http://h/",
+                    "--username",
+                    "u",
+                    "--password",
+                    "p",
+                    "--password-file",
+                    "f",
+                ],
+                "--password and --password-file exclude each other",
+            ),
+            (
+                &["--url", "http://h/", "--username", "u:v", "--password", "p"],
+                "--username cannot hold ':' (HTTP Basic authentication)",
+            ),
+            (
+                &[
+                    "--url",
+                    "http://h/",
+                    "--username",
+                    "u\u{7}",
+                    "--password",
+                    "p",
+                ],
+                "--username holds a control character, which HTTP Basic authentication cannot carry",
+            ),
+            (
+                &["--url", "http://h/", "--username", "u"],
+                "--username needs --password or --password-file",
+            ),
+            (
+                &["--url", "http://h/", "--password", "p"],
+                "--password and --password-file need --username",
+            ),
+            (
+                &["--url", "http://h/", "--expect-content", ""],
+                "--expect-content is empty",
+            ),
+            (
+                &[
+                    "--url",
+                    "http://h/",
+                    "--expect-content",
+                    "a",
+                    "--method",
+                    "HEAD",
+                ],
+                "--expect-content needs a body: it cannot go with --method HEAD",
+            ),
+            (
+                &["--url", "http://h/", "--header", "X-A"],
+                "--header 'X-A' is not 'Name: value'",
+            ),
+            (
+                &[
+                    "--url",
+                    "http://h/",
+                    "--header",
+                    "Proxy-Authorization: Basic x",
+                ],
+                "--header 'Proxy-Authorization: ...' needs --proxy (it goes on the CONNECT request only)",
+            ),
+            (
+                &["--url", "http://h/", "--proxy-insecure"],
+                "--proxy-insecure needs --proxy",
+            ),
+            (
+                &[
+                    "--url",
+                    "http://h/",
+                    "--username",
+                    "u",
+                    "--password",
+                    "p",
+                    "--header",
+                    "Authorization: Bearer t",
+                ],
+                "--username and --header 'Authorization: ...' exclude each other",
+            ),
+            (&["--url", "http://h/", "--proxy", ""], "--proxy is empty"),
+            (
+                &["--url", "http://h/", "--proxy", "127.0.0.1:3128"],
+                "--proxy 127.0.0.1:3128 has no scheme (http:// or https://)",
+            ),
+            (
+                &["--url", "http://h/", "--proxy", "socks5://127.0.0.1:1080"],
+                "--proxy socks5://127.0.0.1:1080: only http:// and https:// proxies are supported",
+            ),
+            (
+                &["--url", "http://h/", "--proxy", "http://127.0.0.1:99999"],
+                "--proxy http://127.0.0.1:99999: port '99999' is not a port number from 1 to 65535",
+            ),
+            (
+                &["--url", "http://h/", "--http-code", "600"],
+                "Error parsing option '--http-code' with value '600': expected status codes from 100 to 599 such as 200, 200,204, 200-399 or 2xx, got '600' (see --help)",
+            ),
+            (
+                &["--url", "http://h/", "--max-redirects", "51"],
+                "Error parsing option '--max-redirects' with value '51': expected a number of redirects from 0 to 50, got '51' (see --help)",
+            ),
+            (
+                &["--url", "https://h/", "--cert-min-days", "-1"],
+                "Error parsing option '--cert-min-days' with value '-1': expected a number of days from 0 to 36500, got '-1' (see --help)",
+            ),
+            (
+                &["--url", "http://h/", "--method", "POST"],
+                "Error parsing option '--method' with value 'POST': expected GET or HEAD, got 'POST' (see --help)",
+            ),
+            (
+                &["--http-code", "200"],
+                "Required options not provided: --url (see --help)",
+            ),
+        ];
+        for (args, line) in cases {
+            assert_eq!(
+                shared::usage_line::<Args>(args).as_deref(),
+                Some(*line),
+                "{args:?}"
+            );
+        }
+        let long = "a".repeat(MAX_EXPECT + 1);
+        assert_eq!(
+            shared::usage_line::<Args>(&["--url", "http://h/", "--expect-content", &long]),
+            Some(format!(
+                "--expect-content is longer than {MAX_EXPECT} bytes"
+            ))
+        );
+        assert_eq!(shared::usage_line::<Args>(&["--url", "http://h/"]), None);
+    }
 }
