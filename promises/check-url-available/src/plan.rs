@@ -506,6 +506,38 @@ mod tests {
                 &["--http-code", "200"],
                 "Required options not provided: --url (see --help)",
             ),
+            (
+                &["--url", "127.0.0.1:8080/health"],
+                "--url 127.0.0.1:8080/health has no scheme (http:// or https://)",
+            ),
+            (
+                &["--url", "http:///path"],
+                "--url http:///path is not a valid URL",
+            ),
+            (
+                &["--url", "http://:8080/"],
+                "--url http://:8080/ has no host",
+            ),
+            (
+                &["--url", "http://h/", "--key-file", "/k"],
+                "--cert-file and --key-file go together",
+            ),
+            (
+                &["--url", "http://h/", "--header", "X: a\r\nEvil: 1"],
+                "--header 'X: a Evil: 1' holds a CR or LF",
+            ),
+            (
+                &["--url", "http://h/", "--header", "Content-Length: 5"],
+                "--header 'Content-Length: 5' cannot be set: the request has no body",
+            ),
+            (
+                &["--url", "http://h/", "--http-code", "399-300"],
+                "Error parsing option '--http-code' with value '399-300': expected status codes from 100 to 599 such as 200, 200,204, 200-399 or 2xx, got '399-300' (see --help)",
+            ),
+            (
+                &["--url", "http://h/", "--http-code", "abc"],
+                "Error parsing option '--http-code' with value 'abc': expected status codes from 100 to 599 such as 200, 200,204, 200-399 or 2xx, got 'abc' (see --help)",
+            ),
         ];
         for (args, line) in cases {
             assert_eq!(
@@ -520,6 +552,24 @@ mod tests {
             Some(format!(
                 "--expect-content is longer than {MAX_EXPECT} bytes"
             ))
+        );
+        let long_url = format!("http://h/{}", "a".repeat(8 * 1024));
+        assert_eq!(
+            shared::usage_line::<Args>(&["--url", &long_url]).as_deref(),
+            Some("--url is longer than 8192 bytes")
+        );
+        let long_password = "p".repeat(1024);
+        assert_eq!(
+            shared::usage_line::<Args>(&[
+                "--url",
+                "http://h/",
+                "--username",
+                "u",
+                "--password",
+                &long_password
+            ])
+            .as_deref(),
+            Some("--username and its password are longer than 1024 bytes together")
         );
         assert_eq!(shared::usage_line::<Args>(&["--url", "http://h/"]), None);
     }
