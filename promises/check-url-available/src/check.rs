@@ -20,7 +20,7 @@ use ureq::http::{Response, Uri};
 use ureq::unversioned::transport::{Connector, TcpConnector};
 
 use crate::content::{self, Found};
-use crate::failure::{self, Error};
+use crate::failure::{self, Error, Redirect};
 use crate::net::{Phase, Progress, Resolve, Seen, TlsConnector, Tunnel};
 use crate::request::Method;
 use crate::tls::Tls;
@@ -81,30 +81,19 @@ pub fn run(
             );
         };
         let next = target::resolve(&uri, location.as_bytes())
-            .map_err(|why| Error::Failed(format!("{subject} returned {status} with {why}")))?;
+            .map_err(|why| Error::Failed(failure::bad_location(&subject, status, &why)))?;
         visited.push(uri);
         if let Some(first) = visited.iter().position(|seen| *seen == next) {
             let mut chain: Vec<String> = visited[first..].iter().map(show).collect();
             chain.push(show(&next));
-            return Err(Error::Failed(format!(
-                "{} redirects in a loop: {}",
-                plan.shown,
-                chain.join(" -> ")
-            )));
+            return Err(Error::Failed(failure::redirect_loop(&plan.shown, &chain)));
         }
         if visited.len() > max as usize {
-            return Err(Error::Failed(match max {
-                0 => format!(
-                    "{} redirects to {} but --max-redirects is 0",
-                    plan.shown,
-                    show(&next)
-                ),
-                _ => format!(
-                    "{} redirected more than {max} times, the last to {} (see --max-redirects)",
-                    plan.shown,
-                    show(&next)
-                ),
-            }));
+            return Err(Error::Failed(failure::too_many_redirects(
+                &plan.shown,
+                max,
+                &show(&next),
+            )));
         }
         uri = next;
     }
@@ -214,20 +203,18 @@ fn judge(
             } else {
                 codes.clone()
             };
-            let mut message = format!("{subject} returned {status}, expected {expected}");
-            if is_redirect(status) {
-                match response.headers().get(LOCATION) {
-                    Some(location) => message.push_str(&format!(
-                        " (redirect to {} not followed)",
-                        sanitize(&String::from_utf8_lossy(location.as_bytes()), SHOWN_URL)
-                    )),
-                    None if plan.redirects.is_some() => {
-                        message.push_str(" (no Location to follow)")
-                    }
-                    None => {}
-                }
-            }
-            return Err(Error::Failed(message));
+            let redirect = match response.headers().get(LOCATION) {
+                _ if !is_redirect(status) => Redirect::None,
+                Some(location) => Redirect::NotFollowed(sanitize(
+                    &String::from_utf8_lossy(location.as_bytes()),
+                    SHOWN_URL,
+                )),
+                None if plan.redirects.is_some() => Redirect::NoLocation,
+                None => Redirect::None,
+            };
+            return Err(Error::Failed(failure::unexpected_status(
+                subject, status, &expected, &redirect,
+            )));
         }
     }
     if let Some(needle) = &plan.expect {
@@ -237,14 +224,16 @@ fn judge(
         match content::find(reader, needle, content::CAP) {
             Ok(Found::Yes) => notes.push_str(&format!(", body contains '{shown}'")),
             Ok(Found::No(read)) => {
-                return Err(Error::Failed(format!(
-                    "{subject} returned {status} but the body ({read} bytes) does not contain '{shown}'"
+                return Err(Error::Failed(failure::content_missing(
+                    subject, status, read, &shown,
                 )));
             }
             Ok(Found::Capped) => {
-                return Err(Error::Failed(format!(
-                    "{subject} returned {status} but the first {} MiB of the body do not contain '{shown}'",
-                    content::CAP / 1024 / 1024
+                return Err(Error::Failed(failure::content_capped(
+                    subject,
+                    status,
+                    content::CAP,
+                    &shown,
                 )));
             }
             Err(e) => {
@@ -258,10 +247,7 @@ fn judge(
         drop(response);
     }
     let took = started.elapsed();
-    let done = format!(
-        "{subject} returned {status} in {}{notes}",
-        format_millis(took)
-    );
+    let done = failure::answered(subject, status, &format_millis(took), &notes);
     let (report, left) = match plan.cert_min_days {
         Some(days) => {
             let (report, left) = certificate(done, days, &progress.seen())?;
@@ -294,9 +280,9 @@ fn certificate(done: String, days: u32, seen: &[Seen]) -> Result<(Report, i64), 
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
     if let Some(unreadable) = seen.iter().find(|s| s.not_after.is_none()) {
-        return Err(Error::Failed(format!(
-            "{done}, but the expiry date of the certificate of {} is unreadable",
-            unreadable.server
+        return Err(Error::Failed(failure::expiry_unreadable(
+            &done,
+            &unreadable.server,
         )));
     }
     let Some((server, not_after)) = seen
@@ -304,37 +290,23 @@ fn certificate(done: String, days: u32, seen: &[Seen]) -> Result<(Report, i64), 
         .filter_map(|s| Some((&s.server, s.not_after?)))
         .min_by_key(|(_, not_after)| *not_after)
     else {
-        return Err(Error::Failed(format!(
-            "{done}, but no server certificate was seen"
-        )));
+        return Err(Error::Failed(failure::no_certificate_seen(&done)));
     };
     let left = not_after.saturating_sub(now);
     let date = shared::x509::format_utc(not_after);
     if left <= 0 {
-        return Err(Error::Failed(format!(
-            "{done}, but the certificate of {server} expired on {date}"
+        return Err(Error::Failed(failure::certificate_expired(
+            &done, server, &date,
         )));
     }
     let report = if left < i64::from(days) * 86_400 {
-        Report::warning(format!(
-            "{done}, but the certificate of {server} expires in {} (on {date}), expected at least {days} {}",
-            span(left),
-            if days == 1 { "day" } else { "days" }
+        Report::warning(failure::certificate_expires_soon(
+            &done, server, left, &date, days,
         ))
     } else {
-        Report::ok(format!("{done}, certificate expires in {}", span(left)))
+        Report::ok(failure::certificate_lasts(&done, left))
     };
     Ok((report, left))
-}
-
-/// `3 days`, `1 day`, `5 h`, `12 min` (rounded down).
-fn span(seconds: i64) -> String {
-    match seconds {
-        s if s >= 2 * 86_400 => format!("{} days", s / 86_400),
-        s if s >= 86_400 => "1 day".to_owned(),
-        s if s >= 3600 => format!("{} h", s / 3600),
-        s => format!("{} min", s / 60),
-    }
 }
 
 fn is_redirect(status: u16) -> bool {
@@ -360,14 +332,6 @@ fn show(uri: &Uri) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn spans_round_down() {
-        assert_eq!(span(3 * 86_400 - 1), "2 days");
-        assert_eq!(span(2 * 86_400 - 1), "1 day");
-        assert_eq!(span(86_399), "23 h");
-        assert_eq!(span(59), "0 min");
-    }
 
     #[test]
     fn certificates_warn_then_fail() {

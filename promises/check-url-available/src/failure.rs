@@ -1,7 +1,13 @@
-//! The wording of failures, in one place: the error the check ends with, and
-//! how a failed request reads (from ureq's error and what the check was
-//! doing). A message an operator will read at 3 a.m. is found here, not
-//! spread through the transport code.
+//! The wording of the check's verdicts, in one place: the error the check
+//! ends with, how a failed request reads (from ureq's error and what the check
+//! was doing), and every CRITICAL, WARNING and OK line of the check itself
+//! (status, redirects, content, certificate lifetime, proxy refusals). A line
+//! an operator reads at 3 a.m. is found here, not spread through the transport.
+//!
+//! Three families stay with what they describe, each in one place too: usage
+//! lines at the plan step that finds them (all tabled in `plan`'s tests), why
+//! a file option cannot be used (`option_files`, `shared::pem`), and the reason
+//! rustls refused a handshake (`tls::describe`, which reads rustls's errors).
 
 use std::fmt;
 
@@ -176,9 +182,142 @@ pub fn proxy_headers_too_large(shown: &str, max: usize) -> String {
     )
 }
 
+/// What a 3xx that was not followed adds to an unexpected status.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Redirect {
+    /// Not a redirect, or one we were told not to follow without a Location.
+    None,
+    /// Its Location (sanitised), not followed (`--no-follow`).
+    NotFollowed(String),
+    /// A redirect status with no Location to follow.
+    NoLocation,
+}
+
+/// A status not in the policy: `URL returned 503, expected 200`.
+#[must_use]
+pub fn unexpected_status(
+    subject: &str,
+    status: u16,
+    expected: &crate::Codes,
+    redirect: &Redirect,
+) -> String {
+    let line = format!("{subject} returned {status}, expected {expected}");
+    match redirect {
+        Redirect::None => line,
+        Redirect::NotFollowed(location) => {
+            format!("{line} (redirect to {location} not followed)")
+        }
+        Redirect::NoLocation => format!("{line} (no Location to follow)"),
+    }
+}
+
+/// A redirect whose Location cannot be followed (`why` says how).
+#[must_use]
+pub fn bad_location(subject: &str, status: u16, why: &str) -> String {
+    format!("{subject} returned {status} with {why}")
+}
+
+/// A redirect back to a URL of the chain: the loop, first to last.
+#[must_use]
+pub fn redirect_loop(shown: &str, chain: &[String]) -> String {
+    format!("{shown} redirects in a loop: {}", chain.join(" -> "))
+}
+
+/// One redirect more than `--max-redirects`; `next` is where it went.
+#[must_use]
+pub fn too_many_redirects(shown: &str, max: u32, next: &str) -> String {
+    match max {
+        0 => format!("{shown} redirects to {next} but --max-redirects is 0"),
+        _ => format!(
+            "{shown} redirected more than {max} times, the last to {next} (see --max-redirects)"
+        ),
+    }
+}
+
+/// `--expect-content` not in a body of `read` bytes.
+#[must_use]
+pub fn content_missing(subject: &str, status: u16, read: u64, shown: &str) -> String {
+    format!("{subject} returned {status} but the body ({read} bytes) does not contain '{shown}'")
+}
+
+/// `--expect-content` not in the first `cap` bytes of the body.
+#[must_use]
+pub fn content_capped(subject: &str, status: u16, cap: u64, shown: &str) -> String {
+    format!(
+        "{subject} returned {status} but the first {} MiB of the body do not contain '{shown}'",
+        cap / 1024 / 1024
+    )
+}
+
+/// `--cert-min-days` with a certificate whose `notAfter` we cannot read;
+/// `done` says how the request went.
+#[must_use]
+pub fn expiry_unreadable(done: &str, server: &str) -> String {
+    format!("{done}, but the expiry date of the certificate of {server} is unreadable")
+}
+
+/// `--cert-min-days` and no handshake (cannot happen with an https:// URL).
+#[must_use]
+pub fn no_certificate_seen(done: &str) -> String {
+    format!("{done}, but no server certificate was seen")
+}
+
+/// `--cert-min-days` and an expired certificate (`date` as `format_utc`).
+#[must_use]
+pub fn certificate_expired(done: &str, server: &str, date: &str) -> String {
+    format!("{done}, but the certificate of {server} expired on {date}")
+}
+
+/// The line of a request that went as expected (before any `--cert-min-days`
+/// verdict): `URL returned 200 in 3 ms`, and `notes` such as `, body contains 'x'`.
+#[must_use]
+pub fn answered(subject: &str, status: u16, took: &str, notes: &str) -> String {
+    format!("{subject} returned {status} in {took}{notes}")
+}
+
+/// `--cert-min-days` WARNING: `left` seconds, fewer than `days`.
+#[must_use]
+pub fn certificate_expires_soon(
+    done: &str,
+    server: &str,
+    left: i64,
+    date: &str,
+    days: u32,
+) -> String {
+    format!(
+        "{done}, but the certificate of {server} expires in {} (on {date}), expected at least {days} {}",
+        span(left),
+        if days == 1 { "day" } else { "days" }
+    )
+}
+
+/// `--cert-min-days` OK: `left` seconds to go.
+#[must_use]
+pub fn certificate_lasts(done: &str, left: i64) -> String {
+    format!("{done}, certificate expires in {}", span(left))
+}
+
+/// `3 days`, `1 day`, `5 h`, `12 min` (rounded down).
+fn span(seconds: i64) -> String {
+    match seconds {
+        s if s >= 2 * 86_400 => format!("{} days", s / 86_400),
+        s if s >= 86_400 => "1 day".to_owned(),
+        s if s >= 3600 => format!("{} h", s / 3600),
+        s => format!("{} min", s / 60),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn spans_round_down() {
+        assert_eq!(span(3 * 86_400 - 1), "2 days");
+        assert_eq!(span(2 * 86_400 - 1), "1 day");
+        assert_eq!(span(86_399), "23 h");
+        assert_eq!(span(59), "0 min");
+    }
 
     #[test]
     fn proxy_refusals_name_the_status() {
