@@ -127,6 +127,32 @@ fn a_proxy_that_refuses_connect_is_named_with_its_answer() {
     }
 }
 
+/// A proxy that answers CONNECT with something other than HTTP, or not at
+/// all, is named with what it did.
+#[test]
+fn a_proxy_that_breaks_connect_is_named() {
+    for (reply, why) in [
+        (
+            Reply::Raw(b"SSH-2.0-OpenSSH\r\n\r\n".to_vec()),
+            "it answered CONNECT with 'SSH-2.0-OpenSSH'",
+        ),
+        (
+            Reply::Close,
+            "it closed the connection without answering CONNECT",
+        ),
+    ] {
+        let proxy = Server::proxy(V4, None, move |_| reply.clone()).expect("proxy");
+        let url = "http://promise-target.invalid/";
+        run(BIN, ["--url", url, "--proxy", &proxy.url("http", "")]).expect(
+            2,
+            &format!(
+                "CRITICAL: {url} cannot go through the proxy {}: {why}",
+                proxy.address
+            ),
+        );
+    }
+}
+
 #[test]
 fn proxy_option_tunnels_http_and_https() {
     on_both(|ip| {

@@ -139,7 +139,7 @@ impl Server {
 
     /// A CONNECT proxy on `ip` that answers the tunnelled requests itself,
     /// in TLS when `tls` is given. The handler sees the CONNECT request too:
-    /// a non-2xx [`Reply::Answer`] to it is sent and no tunnel opens.
+    /// a 2xx [`Reply::Answer`] opens the tunnel, any other reply is sent instead.
     pub fn proxy(
         ip: IpAddr,
         tls: Option<Arc<ServerConfig>>,
@@ -240,9 +240,10 @@ fn tunnel(
     let connect = request.method == "CONNECT";
     record(recorded, request.clone());
     let reply = handler(&request);
-    // The handler sees CONNECT too: an answer other than 2xx refuses the tunnel.
-    let refused = matches!(&reply, Reply::Answer { status, .. } if !(200..300).contains(status));
-    if !connect || refused {
+    // The handler sees CONNECT too: any reply but a 2xx answer (a refusal,
+    // garbage, a close) is the proxy's answer, and no tunnel opens.
+    let opens = matches!(&reply, Reply::Answer { status, .. } if (200..300).contains(status));
+    if !connect || !opens {
         answer(stream, &request, reply);
         return;
     }
