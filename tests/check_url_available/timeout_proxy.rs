@@ -125,6 +125,30 @@ fn a_proxy_that_refuses_connect_is_named_with_its_answer() {
             Some("Basic dXNlcjpzM2NyZXQ=")
         );
     }
+    // An https:// proxy refuses the same way, once its own handshake is done.
+    let identity = Ca::new("proxy CA").server(&tls::LOOPBACK, Validity::Year);
+    let proxy = Server::tls_proxy(V4, tls::server_config(&identity, None), None, |_| {
+        Reply::status(407)
+    })
+    .expect("proxy");
+    let url = "http://promise-target.invalid/";
+    run(
+        BIN,
+        [
+            "--url",
+            url,
+            "--proxy",
+            &proxy.url("https", ""),
+            "--proxy-insecure",
+        ],
+    )
+    .expect(
+        2,
+        &format!(
+            "CRITICAL: {url} cannot go through the proxy {}: it answered 407 Proxy Authentication Required",
+            proxy.address
+        ),
+    );
 }
 
 /// A proxy that answers CONNECT with something other than HTTP, or not at
