@@ -20,7 +20,8 @@
 //! - `check`: the request, redirects, and the verdict on the final response;
 //!   `net` is the transport under it (resolver, CONNECT tunnel, TLS connector,
 //!   progress), `content` the search of `--expect-content` in the body.
-//! - `failure`: the wording of failures and the error the check ends with.
+//! - `failure`: the wording of the verdicts (CRITICAL, WARNING, OK) and the
+//!   error the check ends with.
 //!
 //! This file ties them together as a [`Promise`]: plan, deadline, execute.
 

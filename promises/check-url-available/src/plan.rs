@@ -75,9 +75,7 @@ pub fn plan(args: Args) -> Result<Plan, Usage> {
         args.cert_file,
         args.key_file,
     )?;
-    if args.cert_min_days.is_some() && url.scheme_str() != Some("https") {
-        return Err(Usage::new("--cert-min-days needs an https:// URL"));
-    }
+    let cert_min_days = cert_min_days(args.cert_min_days, &url)?;
     let auth = auth(args.username, args.password, args.password_file)?;
     let expect = expect(args.expect_content, args.method)?;
     let headers = headers(
@@ -95,7 +93,7 @@ pub fn plan(args: Args) -> Result<Plan, Usage> {
         headers,
         auth,
         tls,
-        cert_min_days: args.cert_min_days,
+        cert_min_days,
         timeout_file: args
             .timeout_file
             .map(|f| FileArg::new("--timeout-file", &f)),
@@ -103,6 +101,14 @@ pub fn plan(args: Args) -> Result<Plan, Usage> {
         proxy: args.proxy.as_deref().map(proxy).transpose()?,
         proxy_insecure: args.proxy_insecure,
     })
+}
+
+/// `--cert-min-days`: only an https:// URL has a certificate to judge.
+fn cert_min_days(days: Option<u32>, url: &Uri) -> Result<Option<u32>, Usage> {
+    if days.is_some() && url.scheme_str() != Some("https") {
+        return Err(Usage::new("--cert-min-days needs an https:// URL"));
+    }
+    Ok(days)
 }
 
 /// `--http-code`, `--check-secure`, `--ignore-code`.
