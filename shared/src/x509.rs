@@ -22,6 +22,25 @@ pub fn not_after(der: &[u8]) -> Option<i64> {
 /// `notBefore` and `notAfter` of a DER certificate, in seconds since the Unix epoch.
 #[must_use]
 pub fn validity(der: &[u8]) -> Option<(i64, i64)> {
+    let head = head(der)?;
+    let (not_before, rest) = time(head.validity)?;
+    let (not_after, _) = time(rest)?;
+    Some((not_before, not_after))
+}
+
+/// The start of a DER certificate's `tbsCertificate`, up to its validity: all
+/// the dates need, so that a certificate whose later fields are unreadable
+/// still has dates.
+struct Head<'a> {
+    /// The issuer's name, the whole element.
+    issuer: &'a [u8],
+    /// The content of `validity`.
+    validity: &'a [u8],
+    /// What follows `validity`: subject, key, extensions.
+    rest: &'a [u8],
+}
+
+fn head(der: &[u8]) -> Option<Head<'_>> {
     let (certificate, _) = element(der, SEQUENCE)?;
     let (tbs, _) = element(certificate, SEQUENCE)?;
     let mut rest = tbs;
@@ -30,11 +49,13 @@ pub fn validity(der: &[u8]) -> Option<(i64, i64)> {
     }
     let rest = element(rest, INTEGER)?.1; // serialNumber
     let rest = element(rest, SEQUENCE)?.1; // signature
-    let rest = element(rest, SEQUENCE)?.1; // issuer
-    let (validity, _) = element(rest, SEQUENCE)?;
-    let (not_before, rest) = time(validity)?;
-    let (not_after, _) = time(rest)?;
-    Some((not_before, not_after))
+    let (issuer, rest) = whole(rest, SEQUENCE)?;
+    let (validity, rest) = element(rest, SEQUENCE)?;
+    Some(Head {
+        issuer,
+        validity,
+        rest,
+    })
 }
 
 /// A UTCTime or GeneralizedTime element, and what follows it.
@@ -177,16 +198,7 @@ struct Tbs<'a> {
 }
 
 fn tbs(der: &[u8]) -> Option<Tbs<'_>> {
-    let (certificate, _) = element(der, SEQUENCE)?;
-    let (tbs, _) = element(certificate, SEQUENCE)?;
-    let mut rest = tbs;
-    if rest.first() == Some(&VERSION) {
-        rest = element(rest, VERSION)?.1;
-    }
-    let rest = element(rest, INTEGER)?.1; // serialNumber
-    let rest = element(rest, SEQUENCE)?.1; // signature
-    let (issuer, rest) = whole(rest, SEQUENCE)?;
-    let rest = element(rest, SEQUENCE)?.1; // validity
+    let Head { issuer, rest, .. } = head(der)?;
     let (subject, rest) = whole(rest, SEQUENCE)?;
     let (public_key, mut rest) = whole(rest, SEQUENCE)?;
     let mut extensions = None;

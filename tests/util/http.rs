@@ -138,7 +138,8 @@ impl Server {
     }
 
     /// A CONNECT proxy on `ip` that answers the tunnelled requests itself,
-    /// in TLS when `tls` is given.
+    /// in TLS when `tls` is given. The handler sees the CONNECT request too:
+    /// a 2xx [`Reply::Answer`] opens the tunnel, any other reply is sent instead.
     pub fn proxy(
         ip: IpAddr,
         tls: Option<Arc<ServerConfig>>,
@@ -238,8 +239,12 @@ fn tunnel(
     };
     let connect = request.method == "CONNECT";
     record(recorded, request.clone());
-    if !connect {
-        answer(stream, &request, handler(&request));
+    let reply = handler(&request);
+    // The handler sees CONNECT too: any reply but a 2xx answer (a refusal,
+    // garbage, a close) is the proxy's answer, and no tunnel opens.
+    let opens = matches!(&reply, Reply::Answer { status, .. } if (200..300).contains(status));
+    if !connect || !opens {
+        answer(stream, &request, reply);
         return;
     }
     if stream

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use shared::format::format_millis;
-use shared::report::{describe_io, perf_seconds, sanitize};
+use shared::report::{perf_seconds, sanitize};
 use shared::{Deadline, Report};
 use ureq::Agent;
 use ureq::config::AutoHeaderValue;
@@ -20,10 +20,11 @@ use ureq::http::{Response, Uri};
 use ureq::unversioned::transport::{Connector, TcpConnector};
 
 use crate::content::{self, Found};
+use crate::failure::{self, Error, Redirect};
 use crate::net::{Phase, Progress, Resolve, Seen, TlsConnector, Tunnel};
 use crate::request::Method;
 use crate::tls::Tls;
-use crate::{Error, Plan, Policy, target};
+use crate::{Plan, Policy, target};
 
 /// The most response header bytes we take (curl takes more, but servers in
 /// front of the services we check limit theirs to 8 to 16 KiB). ureq zero-fills
@@ -68,7 +69,7 @@ pub fn run(
             same_origin,
             deadline,
         )
-        .map_err(|e| Error::Failed(failure(e, &progress, deadline, &subject, &uri)))?;
+        .map_err(|e| Error::Failed(failure::transport(e, &progress, deadline, &subject, &uri)))?;
         let status = response.status().as_u16();
         let location = response
             .headers()
@@ -80,30 +81,19 @@ pub fn run(
             );
         };
         let next = target::resolve(&uri, location.as_bytes())
-            .map_err(|why| Error::Failed(format!("{subject} returned {status} with {why}")))?;
+            .map_err(|why| Error::Failed(failure::bad_location(&subject, status, &why)))?;
         visited.push(uri);
         if let Some(first) = visited.iter().position(|seen| *seen == next) {
             let mut chain: Vec<String> = visited[first..].iter().map(show).collect();
             chain.push(show(&next));
-            return Err(Error::Failed(format!(
-                "{} redirects in a loop: {}",
-                plan.shown,
-                chain.join(" -> ")
-            )));
+            return Err(Error::Failed(failure::redirect_loop(&plan.shown, &chain)));
         }
         if visited.len() > max as usize {
-            return Err(Error::Failed(match max {
-                0 => format!(
-                    "{} redirects to {} but --max-redirects is 0",
-                    plan.shown,
-                    show(&next)
-                ),
-                _ => format!(
-                    "{} redirected more than {max} times, the last to {} (see --max-redirects)",
-                    plan.shown,
-                    show(&next)
-                ),
-            }));
+            return Err(Error::Failed(failure::too_many_redirects(
+                &plan.shown,
+                max,
+                &show(&next),
+            )));
         }
         uri = next;
     }
@@ -213,20 +203,18 @@ fn judge(
             } else {
                 codes.clone()
             };
-            let mut message = format!("{subject} returned {status}, expected {expected}");
-            if is_redirect(status) {
-                match response.headers().get(LOCATION) {
-                    Some(location) => message.push_str(&format!(
-                        " (redirect to {} not followed)",
-                        sanitize(&String::from_utf8_lossy(location.as_bytes()), SHOWN_URL)
-                    )),
-                    None if plan.redirects.is_some() => {
-                        message.push_str(" (no Location to follow)")
-                    }
-                    None => {}
-                }
-            }
-            return Err(Error::Failed(message));
+            let redirect = match response.headers().get(LOCATION) {
+                _ if !is_redirect(status) => Redirect::None,
+                Some(location) => Redirect::NotFollowed(sanitize(
+                    &String::from_utf8_lossy(location.as_bytes()),
+                    SHOWN_URL,
+                )),
+                None if plan.redirects.is_some() => Redirect::NoLocation,
+                None => Redirect::None,
+            };
+            return Err(Error::Failed(failure::unexpected_status(
+                subject, status, &expected, &redirect,
+            )));
         }
     }
     if let Some(needle) = &plan.expect {
@@ -236,19 +224,21 @@ fn judge(
         match content::find(reader, needle, content::CAP) {
             Ok(Found::Yes) => notes.push_str(&format!(", body contains '{shown}'")),
             Ok(Found::No(read)) => {
-                return Err(Error::Failed(format!(
-                    "{subject} returned {status} but the body ({read} bytes) does not contain '{shown}'"
+                return Err(Error::Failed(failure::content_missing(
+                    subject, status, read, &shown,
                 )));
             }
             Ok(Found::Capped) => {
-                return Err(Error::Failed(format!(
-                    "{subject} returned {status} but the first {} MiB of the body do not contain '{shown}'",
-                    content::CAP / 1024 / 1024
+                return Err(Error::Failed(failure::content_capped(
+                    subject,
+                    status,
+                    content::CAP,
+                    &shown,
                 )));
             }
             Err(e) => {
                 let error = ureq::Error::from(e);
-                return Err(Error::Failed(failure(
+                return Err(Error::Failed(failure::transport(
                     error, progress, deadline, subject, &plan.url,
                 )));
             }
@@ -257,10 +247,7 @@ fn judge(
         drop(response);
     }
     let took = started.elapsed();
-    let done = format!(
-        "{subject} returned {status} in {}{notes}",
-        format_millis(took)
-    );
+    let done = failure::answered(subject, status, &format_millis(took), &notes);
     let (report, left) = match plan.cert_min_days {
         Some(days) => {
             let (report, left) = certificate(done, days, &progress.seen())?;
@@ -293,9 +280,9 @@ fn certificate(done: String, days: u32, seen: &[Seen]) -> Result<(Report, i64), 
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
     if let Some(unreadable) = seen.iter().find(|s| s.not_after.is_none()) {
-        return Err(Error::Failed(format!(
-            "{done}, but the expiry date of the certificate of {} is unreadable",
-            unreadable.server
+        return Err(Error::Failed(failure::expiry_unreadable(
+            &done,
+            &unreadable.server,
         )));
     }
     let Some((server, not_after)) = seen
@@ -303,37 +290,23 @@ fn certificate(done: String, days: u32, seen: &[Seen]) -> Result<(Report, i64), 
         .filter_map(|s| Some((&s.server, s.not_after?)))
         .min_by_key(|(_, not_after)| *not_after)
     else {
-        return Err(Error::Failed(format!(
-            "{done}, but no server certificate was seen"
-        )));
+        return Err(Error::Failed(failure::no_certificate_seen(&done)));
     };
     let left = not_after.saturating_sub(now);
     let date = shared::x509::format_utc(not_after);
     if left <= 0 {
-        return Err(Error::Failed(format!(
-            "{done}, but the certificate of {server} expired on {date}"
+        return Err(Error::Failed(failure::certificate_expired(
+            &done, server, &date,
         )));
     }
     let report = if left < i64::from(days) * 86_400 {
-        Report::warning(format!(
-            "{done}, but the certificate of {server} expires in {} (on {date}), expected at least {days} {}",
-            span(left),
-            if days == 1 { "day" } else { "days" }
+        Report::warning(failure::certificate_expires_soon(
+            &done, server, left, &date, days,
         ))
     } else {
-        Report::ok(format!("{done}, certificate expires in {}", span(left)))
+        Report::ok(failure::certificate_lasts(&done, left))
     };
     Ok((report, left))
-}
-
-/// `3 days`, `1 day`, `5 h`, `12 min` (rounded down).
-fn span(seconds: i64) -> String {
-    match seconds {
-        s if s >= 2 * 86_400 => format!("{} days", s / 86_400),
-        s if s >= 86_400 => "1 day".to_owned(),
-        s if s >= 3600 => format!("{} h", s / 3600),
-        s => format!("{} min", s / 60),
-    }
 }
 
 fn is_redirect(status: u16) -> bool {
@@ -356,116 +329,9 @@ fn show(uri: &Uri) -> String {
     sanitize(&uri.to_string(), SHOWN_URL)
 }
 
-/// What went wrong, from ureq's error and what the check was doing.
-fn failure(
-    error: ureq::Error,
-    progress: &Progress,
-    deadline: &Deadline,
-    subject: &str,
-    uri: &Uri,
-) -> String {
-    let phase = progress.phase();
-    let host = target::bare_host(uri);
-    // `http://a/ TLS: ...`, but `http://a/ redirected to https://b/, which failed TLS: ...`.
-    let tls_subject = if subject.ends_with(", which") {
-        format!("{subject} failed")
-    } else {
-        subject.to_owned()
-    };
-    // A TLS failure with the proxy is the proxy's, whatever the URL.
-    let (tls_subject, host) = match &phase {
-        Phase::ProxyHandshake(address) => (
-            format!("{subject} cannot go through the proxy {address}:"),
-            address
-                .rsplit_once(':')
-                .map_or(address.as_str(), |(host, _)| host)
-                .trim_start_matches('[')
-                .trim_end_matches(']'),
-        ),
-        _ => (tls_subject, host),
-    };
-    let io = match error {
-        ureq::Error::Timeout(_) => return deadline.timed_out(subject, &phase.activity()),
-        ureq::Error::Rustls(e) => {
-            return format!("{tls_subject} TLS: {}", crate::tls::describe(&e, host));
-        }
-        ureq::Error::Io(io) => io,
-        ureq::Error::HostNotFound => {
-            return format!("{subject} cannot resolve {host}: no address found");
-        }
-        ureq::Error::Protocol(e) => {
-            let why = e.to_string();
-            let why = why
-                .strip_prefix("http parse fail: ")
-                .or_else(|| why.strip_prefix("http parse resulted in "))
-                .unwrap_or(&why);
-            return format!(
-                "{subject} sent an invalid HTTP response: {}",
-                sanitize(why, 200)
-            );
-        }
-        ureq::Error::LargeResponseHeader(_, max) => {
-            return format!(
-                "{subject} sent response headers larger than {} KiB",
-                max / 1024
-            );
-        }
-        ureq::Error::ConnectProxyFailed(why) => {
-            return format!("{subject} cannot go through the proxy: {why}");
-        }
-        ureq::Error::Tls(why) => return format!("{tls_subject} TLS: {why}"),
-        other => return format!("{subject} failed: {}", sanitize(&other.to_string(), 200)),
-    };
-    if let Some(tls) = io.get_ref().and_then(|e| e.downcast_ref::<rustls::Error>()) {
-        return format!("{tls_subject} TLS: {}", crate::tls::describe(tls, host));
-    }
-    if io.kind() == std::io::ErrorKind::TimedOut {
-        return deadline.timed_out(subject, &phase.activity());
-    }
-    let closed = matches!(
-        io.kind(),
-        std::io::ErrorKind::UnexpectedEof | std::io::ErrorKind::ConnectionReset
-    );
-    match phase {
-        Phase::Resolving(host) => format!("{subject} cannot resolve {host}: {}", describe_io(&io)),
-        Phase::Connecting(address) => {
-            format!(
-                "{subject} cannot connect to {address}: {}",
-                describe_io(&io)
-            )
-        }
-        Phase::Handshake(address) | Phase::ProxyHandshake(address) if closed => {
-            format!("{tls_subject} TLS: {address} closed the connection during the handshake")
-        }
-        Phase::Handshake(address) | Phase::ProxyHandshake(address) => format!(
-            "{tls_subject} TLS: the handshake with {address} failed: {}",
-            describe_io(&io)
-        ),
-        Phase::Waiting if closed => {
-            format!("{subject} closed the connection before the response headers")
-        }
-        Phase::Waiting => format!(
-            "{subject} failed waiting for the response headers: {}",
-            describe_io(&io)
-        ),
-        Phase::Reading if closed => {
-            format!("{subject} closed the connection in the middle of the body")
-        }
-        Phase::Reading => format!("{subject} failed reading the body: {}", describe_io(&io)),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn spans_round_down() {
-        assert_eq!(span(3 * 86_400 - 1), "2 days");
-        assert_eq!(span(2 * 86_400 - 1), "1 day");
-        assert_eq!(span(86_399), "23 h");
-        assert_eq!(span(59), "0 min");
-    }
 
     #[test]
     fn certificates_warn_then_fail() {

@@ -104,10 +104,10 @@ fn item(text: &str) -> Option<Item> {
 
 /// Three digits, 100 to 599.
 fn code(text: &str) -> Option<u16> {
-    if text.len() != 3 || !text.bytes().all(|b| b.is_ascii_digit()) {
+    if text.len() != 3 {
         return None;
     }
-    text.parse().ok().filter(|c| (100..=599).contains(c))
+    shared::number::digits(text).filter(|c| (100..=599).contains(c))
 }
 
 #[cfg(test)]

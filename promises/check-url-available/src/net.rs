@@ -37,8 +37,8 @@ use ureq::unversioned::transport::{
     TransportAdapter,
 };
 
-use crate::target;
 use crate::tls::Tls;
+use crate::{failure, target};
 
 /// What the check is doing.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -238,7 +238,10 @@ impl<In: Transport> Connector<In> for Tunnel {
             register_shutdown: details.register_shutdown.clone(),
         };
         let transport = (details.run_connector)(&proxy_details)?;
-        let shown = target::host_port(proxy.uri());
+        let shown = match proxy.username() {
+            Some(_) => format!("***@{}", target::host_port(proxy.uri())),
+            None => target::host_port(proxy.uri()),
+        };
         let mut socket = TransportAdapter::new(transport, details.current_time.clone());
         socket.set_timeout(details.timeout);
         let target = target::host_port(details.uri);
@@ -276,15 +279,13 @@ impl<In: Transport> Connector<In> for Tunnel {
                 break end;
             }
             if input.len() > MAX_CONNECT_RESPONSE {
-                return Err(Error::ConnectProxyFailed(format!(
-                    "the proxy {shown} answered CONNECT with more than {} KiB of headers",
-                    MAX_CONNECT_RESPONSE / 1024
+                return Err(Error::ConnectProxyFailed(failure::proxy_headers_too_large(
+                    &shown,
+                    MAX_CONNECT_RESPONSE,
                 )));
             }
             if !more {
-                return Err(Error::ConnectProxyFailed(format!(
-                    "the proxy {shown} closed the connection without answering CONNECT"
-                )));
+                return Err(Error::ConnectProxyFailed(failure::proxy_closed(&shown)));
             }
         };
         let input = transport.buffers().input();
@@ -293,12 +294,20 @@ impl<In: Transport> Connector<In> for Tunnel {
         let status_line = status_line.trim_end();
         let mut words = status_line.splitn(3, ' ');
         let (version, code) = (words.next().unwrap_or(""), words.next().unwrap_or(""));
-        // RFC 9110 9.3.6: any 2xx means the tunnel is open.
-        if !(version.starts_with("HTTP/1.") && code.len() == 3 && code.starts_with('2')) {
-            return Err(Error::ConnectProxyFailed(format!(
-                "the proxy {shown} answered CONNECT with '{}'",
-                shared::report::sanitize(status_line, 100)
-            )));
+        match shared::number::digits::<u16>(code).filter(|_| code.len() == 3) {
+            // RFC 9110 9.3.6: any 2xx means the tunnel is open.
+            Some(200..=299) if version.starts_with("HTTP/1.") => {}
+            Some(status) if version.starts_with("HTTP/1.") => {
+                return Err(Error::ConnectProxyFailed(failure::proxy_refused(
+                    &shown, status,
+                )));
+            }
+            _ => {
+                return Err(Error::ConnectProxyFailed(failure::proxy_not_http(
+                    &shown,
+                    status_line,
+                )));
+            }
         }
         transport.buffers().input_consume(end);
         Ok(Some(Either::B(Box::new(Tunnelled(transport)))))
