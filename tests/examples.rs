@@ -307,6 +307,14 @@ fn slapos_component_pins_the_release_tarball_by_its_sha256() {
         "url {} does not name {tarball}",
         get("url")
     );
+    // slapos_promise lists what the shared part holds: every shipped binary.
+    let listed: Vec<String> = get("slapos_promise")
+        .split_whitespace()
+        .map(|w| w.trim_start_matches("file:bin/").to_owned())
+        .collect();
+    let mut shipped: Vec<String> = SHIPPED.iter().map(str::to_owned).collect();
+    shipped.sort();
+    assert_eq!(listed, shipped, "software.cfg's slapos_promise");
     let sha256 = get("sha256");
     assert!(
         sha256.len() == 64
