@@ -14,6 +14,15 @@ fn s(path: &std::path::Path) -> String {
     path.display().to_string()
 }
 
+/// A named pipe at `path`, with nobody at either end.
+fn mkfifo(path: &std::path::Path) {
+    let status = std::process::Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .expect("mkfifo");
+    assert!(status.success());
+}
+
 #[test]
 fn existing_file_and_folder_are_ok() {
     let dir = temp_dir("exists");
@@ -63,11 +72,7 @@ fn types_socket_fifo_symlink_and_mismatch() {
         &format!("CRITICAL: {} is a socket, expected a file", s(&sock)),
     );
     let fifo = dir.join("pipe");
-    let status = std::process::Command::new("mkfifo")
-        .arg(&fifo)
-        .status()
-        .expect("mkfifo");
-    assert!(status.success());
+    mkfifo(&fifo);
     // A FIFO without a writer: opening it would block; we only stat it.
     run(
         BIN,
@@ -211,11 +216,7 @@ fn empty_and_not_empty_for_files_and_folders() {
 fn emptiness_is_refused_for_fifos_sockets_and_devices() {
     let dir = temp_dir("no-emptiness");
     let fifo = dir.join("pipe");
-    let status = std::process::Command::new("mkfifo")
-        .arg(&fifo)
-        .status()
-        .expect("mkfifo");
-    assert!(status.success());
+    mkfifo(&fifo);
     let sock = dir.join("s.sock");
     let _listener = listen::unix(&sock);
     run(BIN, ["--path", &s(&fifo), "--state", "empty"]).expect(

@@ -62,15 +62,17 @@ impl FromStr for State {
     type Err = String;
 
     fn from_str(value: &str) -> Result<State, String> {
-        match value {
-            "exists" => Ok(State::Exists),
-            "absent" => Ok(State::Absent),
-            "empty" => Ok(State::Empty),
-            "not-empty" => Ok(State::NotEmpty),
-            "absent-or-empty" => Ok(State::AbsentOrEmpty),
-            // absent-or-empty, for converted monitor plugins, is in --help only:
-            // this line is the one tests/hostile_input.rs pins.
-            _ => Err(format!(
+        let all = [
+            State::Exists,
+            State::Absent,
+            State::Empty,
+            State::NotEmpty,
+            State::AbsentOrEmpty,
+        ];
+        match all.into_iter().find(|state| state.word() == value) {
+            Some(state) => Ok(state),
+            // This line is the one tests/hostile_input.rs pins.
+            None => Err(format!(
                 "expected exists, absent, empty, not-empty or absent-or-empty, got '{}'",
                 shared::args::display_arg(value)
             )),
@@ -174,14 +176,18 @@ impl FromStr for FileType {
     type Err = String;
 
     fn from_str(value: &str) -> Result<FileType, String> {
-        match value {
-            "any" => Ok(FileType::Any),
-            "file" => Ok(FileType::File),
-            "dir" => Ok(FileType::Dir),
-            "socket" => Ok(FileType::Socket),
-            "fifo" => Ok(FileType::Fifo),
-            "symlink" => Ok(FileType::Symlink),
-            _ => Err(format!(
+        // A device is found, never asked for.
+        let all = [
+            FileType::Any,
+            FileType::File,
+            FileType::Dir,
+            FileType::Socket,
+            FileType::Fifo,
+            FileType::Symlink,
+        ];
+        match all.into_iter().find(|file_type| file_type.word() == value) {
+            Some(file_type) => Ok(file_type),
+            None => Err(format!(
                 "expected any, file, dir, socket, fifo or symlink, got '{}'",
                 shared::args::display_arg(value)
             )),
