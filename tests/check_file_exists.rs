@@ -14,6 +14,15 @@ fn s(path: &std::path::Path) -> String {
     path.display().to_string()
 }
 
+/// A named pipe at `path`, with nobody at either end.
+fn mkfifo(path: &std::path::Path) {
+    let status = std::process::Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .expect("mkfifo");
+    assert!(status.success());
+}
+
 #[test]
 fn existing_file_and_folder_are_ok() {
     let dir = temp_dir("exists");
@@ -63,28 +72,16 @@ fn types_socket_fifo_symlink_and_mismatch() {
         &format!("CRITICAL: {} is a socket, expected a file", s(&sock)),
     );
     let fifo = dir.join("pipe");
-    let status = std::process::Command::new("mkfifo")
-        .arg(&fifo)
-        .status()
-        .expect("mkfifo");
-    assert!(status.success());
+    mkfifo(&fifo);
     // A FIFO without a writer: opening it would block; we only stat it.
     run(
         BIN,
-        [
-            "--path",
-            &s(&fifo),
-            "--type",
-            "fifo",
-            "--state",
-            "empty",
-            "--timeout",
-            "2",
-        ],
+        ["--path", &s(&fifo), "--type", "fifo", "--timeout", "2"],
     )
-    .expect(
-        0,
-        &format!("OK: {} exists and is empty (fifo, 0 bytes)", s(&fifo)),
+    .expect(0, &format!("OK: {} exists (FIFO, 0 bytes)", s(&fifo)));
+    run(BIN, ["--path", &s(&fifo), "--type", "socket"]).expect(
+        2,
+        &format!("CRITICAL: {} is a FIFO, expected a socket", s(&fifo)),
     );
     run(BIN, ["--path", &s(&dir), "--type", "file"]).expect(
         2,
@@ -211,6 +208,74 @@ fn empty_and_not_empty_for_files_and_folders() {
     );
 }
 
+/// A FIFO's size is what is in transit, a socket's nothing, a device's 0
+/// whatever it holds: none is empty or not empty, and saying so beats a
+/// verdict from st_size (the plugin read them: blocked on a FIFO, failed on
+/// a socket).
+#[test]
+fn emptiness_is_refused_for_fifos_sockets_and_devices() {
+    let dir = temp_dir("no-emptiness");
+    let fifo = dir.join("pipe");
+    mkfifo(&fifo);
+    let sock = dir.join("s.sock");
+    let _listener = listen::unix(&sock);
+    run(BIN, ["--path", &s(&fifo), "--state", "empty"]).expect(
+        2,
+        &format!(
+            "CRITICAL: {} is a FIFO, expected an empty file or folder",
+            s(&fifo)
+        ),
+    );
+    run(BIN, ["--path", &s(&sock), "--state", "not-empty"]).expect(
+        2,
+        &format!(
+            "CRITICAL: {} is a socket, expected a non-empty file or folder",
+            s(&sock)
+        ),
+    );
+    run(BIN, ["--path", "/dev/null", "--state", "absent-or-empty"]).expect(
+        2,
+        "CRITICAL: /dev/null is a device, expected it to be absent, an empty file or an empty folder",
+    );
+    run(
+        BIN,
+        ["--path", &s(&fifo), "--state", "empty", "--type", "fifo"],
+    )
+    .expect(
+        3,
+        "UNKNOWN: --state empty applies to files and folders, not to --type fifo",
+    );
+}
+
+/// procfs makes a file's content as it is read and reports 0 bytes: a file
+/// whose size reads 0 is read before it is called empty.
+#[test]
+fn pseudo_files_of_size_0_are_judged_by_reading() {
+    let path = "/proc/self/status";
+    if fs::metadata(path).map(|m| m.len()).ok() != Some(0) {
+        eprintln!("SKIP: no procfs reporting 0 bytes for {path} here");
+        return;
+    }
+    run(BIN, ["--path", path, "--state", "empty"]).expect(
+        2,
+        &format!(
+            "CRITICAL: {path} is not empty (has content, though its size reads 0 bytes), expected it to be empty"
+        ),
+    );
+    run(
+        BIN,
+        ["--path", path, "--state", "not-empty", "--type", "file"],
+    )
+    .expect(
+        0,
+        &format!(
+            "OK: {path} exists and is not empty (file, has content, though its size reads 0 bytes)"
+        ),
+    );
+    // Asked only whether it exists, the file is not read.
+    run(BIN, ["--path", path]).expect(0, &format!("OK: {path} exists (file, 0 bytes)"));
+}
+
 #[test]
 fn hint_is_appended_to_failures_only() {
     let dir = temp_dir("hint");
@@ -249,6 +314,27 @@ fn max_age_judges_the_modification_time() {
         &format!("OK: {shown} exists (file, 0 bytes, modified "),
         &[],
     );
+}
+
+/// A date ahead of the clock says nothing of freshness: it is named, and
+/// fails --max-age.
+#[test]
+fn a_modification_in_the_future_fails_max_age() {
+    let dir = temp_dir("future");
+    let file = dir.join("backup.done");
+    let year_2100 = SystemTime::UNIX_EPOCH + Duration::from_secs(4_102_444_800);
+    File::create(&file)
+        .unwrap()
+        .set_modified(year_2100)
+        .unwrap();
+    let shown = s(&file);
+    run(BIN, ["--path", &shown, "--max-age", "10"]).expect(
+        2,
+        &format!(
+            "CRITICAL: {shown} was modified in the future (2100-01-01 00:00 UTC), expected at most 10 s ago"
+        ),
+    );
+    run(BIN, ["--path", &shown]).expect(0, &format!("OK: {shown} exists (file, 0 bytes)"));
 }
 
 #[test]

@@ -147,10 +147,18 @@ fn tmpfs_free_space_thresholds_exactly() {
             "OK: {path}: 1.0 MiB free of 4.0 MiB (25%), threshold 1.0 MiB (25%); inodes 3.12% used"
         ),
     );
+    // Just above: one decimal would read 1.0 MiB (25%) on both sides, so the
+    // figures that decide are exact.
     run(BIN, ["--path", &path, "--threshold-ratio", "0.250001"]).expect(
         2,
         &format!(
-            "CRITICAL: {path}: free space low: 1.0 MiB free of 4.0 MiB (25%), below the threshold of 1.0 MiB (25%); inodes 3.12% used"
+            "CRITICAL: {path}: free space low: 1048576 B free of 4.0 MiB (25%), below the threshold of 1048581 B (25.0001%); inodes 3.12% used"
+        ),
+    );
+    run(BIN, ["--path", &path, "--min-free", "1048577"]).expect(
+        2,
+        &format!(
+            "CRITICAL: {path}: free space low: 1048576 B free of 4.0 MiB (25%), below the threshold of 1048577 B; inodes 3.12% used"
         ),
     );
     // The plugin's test_disk_space_nok: an absolute threshold above what is free.
@@ -241,11 +249,15 @@ fn bad_usage_is_unknown() {
     for (args, expected) in [
         (
             &["--threshold-ratio", "5%"][..],
-            "UNKNOWN: Error parsing option '--threshold-ratio' with value '5%': expected a ratio from 0 to 1 such as 0.05, got '5%' (see --help)",
+            "UNKNOWN: Error parsing option '--threshold-ratio' with value '5%': expected a ratio from 0 to 1 with at most 6 decimals, such as 0.05, got '5%' (see --help)",
+        ),
+        (
+            &["--threshold-ratio", "0.14140625"],
+            "UNKNOWN: Error parsing option '--threshold-ratio' with value '0.14140625': expected a ratio from 0 to 1 with at most 6 decimals, such as 0.05, got '0.14140625' (see --help)",
         ),
         (
             &["--threshold-ratio", "1.5"],
-            "UNKNOWN: Error parsing option '--threshold-ratio' with value '1.5': expected a ratio from 0 to 1 such as 0.05, got '1.5' (see --help)",
+            "UNKNOWN: Error parsing option '--threshold-ratio' with value '1.5': expected a ratio from 0 to 1 with at most 6 decimals, such as 0.05, got '1.5' (see --help)",
         ),
         (
             &["--min-free", "5KB"],

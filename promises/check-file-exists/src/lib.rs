@@ -3,9 +3,11 @@
 //!
 //! Replaces SlapOS's `check_file_state` plugin (states `absent`, `empty`,
 //! `not-empty`, with its `url` hint) and the `test -S socket` shell promises;
-//! `--max-age` covers log and backup freshness. The path is only `stat`ed
-//! (never opened, so a FIFO cannot block us); a hung mount is caught by the
-//! deadline.
+//! `--max-age` covers log and backup freshness. The path is `stat`ed; it is
+//! opened only to read one byte of a regular file whose size reads 0 when its
+//! emptiness is asked (procfs and sysfs files report 0 bytes with content), and
+//! then without blocking, so a FIFO cannot block us; a hung mount is caught by
+//! the deadline.
 
 mod state;
 
@@ -14,6 +16,8 @@ use std::fmt;
 use std::io;
 use std::path::Path;
 use std::time::{Duration, SystemTime};
+
+use state::Age;
 
 use argh::FromArgs;
 use shared::args::{display_arg, os_arg, parse_seconds};
@@ -27,7 +31,7 @@ shared::promise_options! {
 #[derive(FromArgs, Debug)]
 #[argh(
     example = "{command_name} --path /srv/slapgrid/slappart3/var/run/mariadb.sock --type socket\n{command_name} --path var/log/backup.done --max-age 90000\n{command_name} --path etc/errors.log --state empty --hint 'content available at https://[::1]:8443/log'",
-    note = "Options also take the form --option=value. empty means a file of 0 bytes or a folder with no entries; empty and not-empty need the path to exist; absent-or-empty passes when nothing is there or it is empty (a log written only on failure). Links are followed except for --type symlink.",
+    note = "Options also take the form --option=value. empty means a file with nothing to read or a folder with no entries; a FIFO, socket or device is neither empty nor not empty (CRITICAL); empty and not-empty need the path to exist; absent-or-empty passes when nothing is there or it is empty (a log written only on failure). Links are followed except for --type symlink.",
     error_code(0, "OK: the path is in the expected state"),
     error_code(
         2,
@@ -109,6 +113,13 @@ impl Promise for Args {
                 "--state absent takes neither --type nor --max-age",
             ));
         }
+        if self.state.asks_emptiness() && !self.r#type.has_emptiness() {
+            return Err(Usage::new(format!(
+                "--state {} applies to files and folders, not to --type {}",
+                self.state.word(),
+                self.r#type.word()
+            )));
+        }
         Ok(Plan {
             path: os_arg(&self.path),
             shown: display_arg(&self.path),
@@ -166,8 +177,23 @@ impl Promise for Args {
                 plan.expected()
             )));
         }
-        let size = state::Size::of(path, &metadata)
-            .map_err(|e| fail(format!("{shown} cannot be listed: {}", state::describe(&e))))?;
+        let size = if plan.state.asks_emptiness() {
+            if !found.has_emptiness() {
+                return Err(fail(format!(
+                    "{shown} is {}, expected {}",
+                    found.with_article(),
+                    plan.expected_of_files()
+                )));
+            }
+            deadline.set_stage(shown, "reading it (hung file system?)");
+            state::Size::read(path, &metadata)
+        } else {
+            state::Size::of(path, &metadata)
+        }
+        .map_err(|e| {
+            let verb = if metadata.is_dir() { "listed" } else { "read" };
+            fail(format!("{shown} cannot be {verb}: {}", state::describe(&e)))
+        })?;
         match (plan.state, size.is_empty()) {
             (State::Empty, false) => {
                 return Err(fail(format!(
@@ -187,18 +213,21 @@ impl Promise for Args {
         let age = metadata
             .modified()
             .ok()
-            .map(|m| SystemTime::now().duration_since(m).unwrap_or_default());
+            .map(|m| Age::at(m, SystemTime::now()));
         if let (Some(max_age), Some(age)) = (plan.max_age, age) {
-            if age > max_age {
+            let too_old = match age {
+                Age::Ago(age) => age > max_age,
+                Age::Future(_) => true,
+            };
+            if too_old {
                 return Err(fail(format!(
-                    "{shown} was modified {} ago, expected at most {} ago",
-                    state::format_age(age),
+                    "{shown} was {age}, expected at most {} ago",
                     state::format_age(max_age)
                 )));
             }
         }
         let fresh = match (plan.max_age, age) {
-            (Some(_), Some(age)) => format!(", modified {} ago", state::format_age(age)),
+            (Some(_), Some(age)) => format!(", {age}"),
             _ => String::new(),
         };
         let mut report = Report::ok(format!(
@@ -208,7 +237,7 @@ impl Promise for Args {
         if !perfdata {
             return Ok(report);
         }
-        if let Some(age) = age {
+        if let Some(Age::Ago(age)) = age {
             let limit = plan
                 .max_age
                 .map_or(String::new(), |m| m.as_secs().to_string());
@@ -222,6 +251,15 @@ impl Promise for Args {
 }
 
 impl Plan {
+    /// What was expected of a type without emptiness, for failure messages.
+    fn expected_of_files(&self) -> &'static str {
+        match self.state {
+            State::NotEmpty => "a non-empty file or folder",
+            State::AbsentOrEmpty => "it to be absent, an empty file or an empty folder",
+            _ => "an empty file or folder",
+        }
+    }
+
     /// What was expected, for failure messages: "a socket", "it to exist".
     fn expected(&self) -> String {
         match (self.file_type, self.state) {
@@ -245,7 +283,22 @@ mod tests {
     /// run one case of each source through the binary.
     #[test]
     fn usage_errors_say_what_is_wrong() {
-        let cases: [(&[&str], &str); 7] = [
+        let cases: [(&[&str], &str); 9] = [
+            (
+                &["--path", "x", "--state", "not-empty", "--type", "socket"],
+                "--state not-empty applies to files and folders, not to --type socket",
+            ),
+            (
+                &[
+                    "--path",
+                    "x",
+                    "--state",
+                    "absent-or-empty",
+                    "--type",
+                    "symlink",
+                ],
+                "--state absent-or-empty applies to files and folders, not to --type symlink",
+            ),
             (
                 &["--path", "x", "--state", "absent", "--type", "file"],
                 "--state absent takes neither --type nor --max-age",

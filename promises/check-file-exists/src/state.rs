@@ -1,12 +1,12 @@
 //! The vocabulary of the check: states, file types, sizes and ages.
 
 use std::fmt;
-use std::fs::{self, Metadata};
-use std::io;
-use std::os::unix::fs::FileTypeExt;
+use std::fs::{self, Metadata, OpenOptions};
+use std::io::{self, Read};
+use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
 use std::path::Path;
 use std::str::FromStr;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 /// The state `--state` asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,19 +38,41 @@ impl State {
     }
 }
 
+impl State {
+    /// Whether the state is about emptiness.
+    #[must_use]
+    pub fn asks_emptiness(self) -> bool {
+        matches!(self, State::Empty | State::NotEmpty | State::AbsentOrEmpty)
+    }
+
+    /// The word `--state` takes.
+    #[must_use]
+    pub fn word(self) -> &'static str {
+        match self {
+            State::Exists => "exists",
+            State::Absent => "absent",
+            State::Empty => "empty",
+            State::NotEmpty => "not-empty",
+            State::AbsentOrEmpty => "absent-or-empty",
+        }
+    }
+}
+
 impl FromStr for State {
     type Err = String;
 
     fn from_str(value: &str) -> Result<State, String> {
-        match value {
-            "exists" => Ok(State::Exists),
-            "absent" => Ok(State::Absent),
-            "empty" => Ok(State::Empty),
-            "not-empty" => Ok(State::NotEmpty),
-            "absent-or-empty" => Ok(State::AbsentOrEmpty),
-            // absent-or-empty, for converted monitor plugins, is in --help only:
-            // this line is the one tests/hostile_input.rs pins.
-            _ => Err(format!(
+        let all = [
+            State::Exists,
+            State::Absent,
+            State::Empty,
+            State::NotEmpty,
+            State::AbsentOrEmpty,
+        ];
+        match all.into_iter().find(|state| state.word() == value) {
+            Some(state) => Ok(state),
+            // This line is the one tests/hostile_input.rs pins.
+            None => Err(format!(
                 "expected exists, absent, empty, not-empty or absent-or-empty, got '{}'",
                 shared::args::display_arg(value)
             )),
@@ -96,6 +118,14 @@ impl FileType {
         }
     }
 
+    /// Whether emptiness means something for this type: bytes for a file,
+    /// entries for a folder. A FIFO's or a socket's size is what is in
+    /// transit, and a device's is 0 whatever it holds.
+    #[must_use]
+    pub fn has_emptiness(self) -> bool {
+        matches!(self, FileType::Any | FileType::File | FileType::Dir)
+    }
+
     /// Whether what was found is what was asked for.
     #[must_use]
     pub fn accepts(self, found: FileType) -> bool {
@@ -112,6 +142,22 @@ impl FileType {
     }
 }
 
+impl FileType {
+    /// The word `--type` takes.
+    #[must_use]
+    pub fn word(self) -> &'static str {
+        match self {
+            FileType::Any => "any",
+            FileType::File => "file",
+            FileType::Dir => "dir",
+            FileType::Socket => "socket",
+            FileType::Fifo => "fifo",
+            FileType::Symlink => "symlink",
+            FileType::Device => "device",
+        }
+    }
+}
+
 impl fmt::Display for FileType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
@@ -119,7 +165,7 @@ impl fmt::Display for FileType {
             FileType::File => "file",
             FileType::Dir => "folder",
             FileType::Socket => "socket",
-            FileType::Fifo => "fifo",
+            FileType::Fifo => "FIFO",
             FileType::Symlink => "symlink",
             FileType::Device => "device",
         })
@@ -130,14 +176,18 @@ impl FromStr for FileType {
     type Err = String;
 
     fn from_str(value: &str) -> Result<FileType, String> {
-        match value {
-            "any" => Ok(FileType::Any),
-            "file" => Ok(FileType::File),
-            "dir" => Ok(FileType::Dir),
-            "socket" => Ok(FileType::Socket),
-            "fifo" => Ok(FileType::Fifo),
-            "symlink" => Ok(FileType::Symlink),
-            _ => Err(format!(
+        // A device is found, never asked for.
+        let all = [
+            FileType::Any,
+            FileType::File,
+            FileType::Dir,
+            FileType::Socket,
+            FileType::Fifo,
+            FileType::Symlink,
+        ];
+        match all.into_iter().find(|file_type| file_type.word() == value) {
+            Some(file_type) => Ok(file_type),
+            None => Err(format!(
                 "expected any, file, dir, socket, fifo or symlink, got '{}'",
                 shared::args::display_arg(value)
             )),
@@ -152,11 +202,14 @@ pub enum Size {
     Bytes(u64),
     /// Whether a folder has at least one entry.
     Entries(bool),
+    /// A file whose size reads 0 but which gave bytes when read: a pseudo
+    /// file of procfs or sysfs, whose content is made as it is read.
+    Generated,
 }
 
 impl Size {
-    /// Measures `path`, whose `metadata` is known; lists a folder only as far as
-    /// its first entry.
+    /// What `metadata` says: bytes for anything but a folder, whose size in
+    /// bytes means nothing; lists a folder only as far as its first entry.
     ///
     /// # Errors
     /// A folder that cannot be listed.
@@ -165,6 +218,34 @@ impl Size {
             Ok(Size::Entries(fs::read_dir(path)?.next().is_some()))
         } else {
             Ok(Size::Bytes(metadata.len()))
+        }
+    }
+
+    /// Like [`Size::of`], but a regular file whose size reads 0 is read (one
+    /// byte at most): procfs and sysfs report 0 for files that have content.
+    /// The open is non-blocking, so that a FIFO put in the file's place since
+    /// the `stat` cannot block; a hung read is the deadline's.
+    ///
+    /// # Errors
+    /// A folder that cannot be listed, a file that cannot be read.
+    pub fn read(path: &Path, metadata: &Metadata) -> io::Result<Size> {
+        let size = Size::of(path, metadata)?;
+        if size != Size::Bytes(0) || !metadata.is_file() {
+            return Ok(size);
+        }
+        let mut file = OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NONBLOCK)
+            .open(path)?;
+        let mut byte = [0; 1];
+        loop {
+            return match file.read(&mut byte) {
+                Ok(0) => Ok(size),
+                Ok(_) => Ok(Size::Generated),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(size),
+                Err(e) => Err(e),
+            };
         }
     }
 
@@ -182,6 +263,52 @@ impl fmt::Display for Size {
             Size::Bytes(n) => write!(f, "{n} bytes"),
             Size::Entries(true) => f.write_str("has entries"),
             Size::Entries(false) => f.write_str("no entries"),
+            Size::Generated => f.write_str("has content, though its size reads 0 bytes"),
+        }
+    }
+}
+
+/// How long ago a path was modified.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Age {
+    /// In the past (or within [`SKEW`] of now).
+    Ago(Duration),
+    /// After now by more than [`SKEW`]: a clock set wrong, or a date copied
+    /// from elsewhere; no freshness can be judged from it.
+    Future(SystemTime),
+}
+
+/// How far in the future a modification time may be and still count as now:
+/// a file server's clock a little ahead of ours.
+pub const SKEW: Duration = Duration::from_secs(1);
+
+impl Age {
+    /// The age of `modified` at `now`.
+    #[must_use]
+    pub fn at(modified: SystemTime, now: SystemTime) -> Age {
+        match now.duration_since(modified) {
+            Ok(age) => Age::Ago(age),
+            Err(ahead) if ahead.duration() <= SKEW => Age::Ago(Duration::ZERO),
+            Err(_) => Age::Future(modified),
+        }
+    }
+}
+
+impl fmt::Display for Age {
+    /// `modified 2 h 5 min ago`, `modified in the future (2100-01-01 00:00 UTC)`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Age::Ago(age) => write!(f, "modified {} ago", format_age(*age)),
+            Age::Future(date) => {
+                let seconds = date
+                    .duration_since(SystemTime::UNIX_EPOCH)
+                    .map_or(i64::MAX, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+                write!(
+                    f,
+                    "modified in the future ({})",
+                    shared::x509::format_utc(seconds)
+                )
+            }
         }
     }
 }
@@ -235,5 +362,25 @@ mod tests {
         assert!(!Size::Bytes(1).is_empty());
         assert!(Size::Entries(false).is_empty());
         assert_eq!(Size::Bytes(1).to_string(), "1 byte");
+        assert!(!Size::Generated.is_empty());
+    }
+
+    #[test]
+    fn ages_in_the_future_are_named_with_their_date() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(4_102_444_800);
+        assert_eq!(
+            Age::at(now - Duration::from_secs(45), now).to_string(),
+            "modified 45 s ago"
+        );
+        assert_eq!(
+            Age::at(now + SKEW, now),
+            Age::Ago(Duration::ZERO),
+            "a clock a little ahead counts as now"
+        );
+        let later = now + Duration::from_secs(86_400 + 3_600 + 60);
+        assert_eq!(
+            Age::at(later, now).to_string(),
+            "modified in the future (2100-01-02 01:01 UTC)"
+        );
     }
 }

@@ -20,7 +20,10 @@ use shared::status::Critical;
 use shared::{Deadline, Promise, Report, Status, Usage};
 
 pub use statvfs::{Space, space};
-use units::{Ppm, format_percent, format_size, parse_ratio, parse_size, ratio_of, share};
+use units::{
+    Ppm, format_percent, format_percents, format_size, format_sizes, parse_ratio, parse_size,
+    ratio_of, share,
+};
 
 shared::promise_options! {
 /// Checks the filesystem that holds a path: CRITICAL when its free space falls
@@ -103,8 +106,8 @@ impl Promise for Args {
             if warning <= critical {
                 return Err(Usage::new(format!(
                     "--warning-ratio ({}) must be above the critical ratio ({})",
-                    format_percent(warning),
-                    format_percent(critical)
+                    format_percents(warning, critical).0,
+                    format_percents(warning, critical).1
                 )));
             }
         }
@@ -175,18 +178,24 @@ pub fn judge(plan: &Plan, space: &Space) -> Verdict {
         .map_or(0, |r| share(space.size, r))
         .max(plan.min_free.unwrap_or(0));
     let free_share = ratio_of(space.free, space.size);
-    let figures = format!(
-        "{} free of {} ({})",
-        format_size(space.free),
-        format_size(space.size),
-        format_percent(free_share)
-    );
-    let limit = match (plan.ratio, plan.min_free) {
-        (Some(r), Some(m)) if share(space.size, r) >= m => {
-            format!("{} ({})", format_size(threshold), format_percent(r))
-        }
-        (Some(r), None) => format!("{} ({})", format_size(threshold), format_percent(r)),
-        _ => format_size(threshold),
+    // The free space and the level it is compared with, in figures that differ
+    // whenever the values do: `1.4 MiB` on both sides would explain nothing.
+    let compared = |level: u64, ratio: Option<Ppm>| {
+        let (free, level) = format_sizes(space.free, level);
+        let (free_share, ratio) = match ratio {
+            Some(r) => {
+                let (free_share, r) = format_percents(free_share, r);
+                (free_share, format!(" ({r})"))
+            }
+            None => (format_percent(free_share), String::new()),
+        };
+        let figures = format!("{free} free of {} ({free_share})", format_size(space.size));
+        (figures, format!("{level}{ratio}"))
+    };
+    let (figures, limit) = match (plan.ratio, plan.min_free) {
+        (Some(r), Some(m)) if share(space.size, r) >= m => compared(threshold, Some(r)),
+        (Some(r), None) => compared(threshold, Some(r)),
+        _ => compared(threshold, None),
     };
     let inodes_used = space.inodes.saturating_sub(space.inodes_free);
     let inode_share = ratio_of(inodes_used, space.inodes);
@@ -198,12 +207,13 @@ pub fn judge(plan: &Plan, space: &Space) -> Verdict {
     if space.inodes > 0 && inode_share >= plan.max_inode_ratio {
         return Verdict {
             status: Status::Critical,
-            message: format!(
-                "{} of inodes used ({inodes_used} of {}), expected less than {}; {figures}",
-                format_percent(inode_share),
-                space.inodes,
-                format_percent(plan.max_inode_ratio)
-            ),
+            message: {
+                let (used, max) = format_percents(inode_share, plan.max_inode_ratio);
+                format!(
+                    "{used} of inodes used ({inodes_used} of {}), expected less than {max}; {figures}",
+                    space.inodes
+                )
+            },
             threshold,
         };
     }
@@ -217,12 +227,11 @@ pub fn judge(plan: &Plan, space: &Space) -> Verdict {
     if let Some(warning) = plan.warning_ratio {
         let soft = share(space.size, warning);
         if space.free < soft {
+            let (figures, level) = compared(soft, Some(warning));
             return Verdict {
                 status: Status::Warning,
                 message: format!(
-                    "free space getting low: {figures}, below the warning level of {} ({}){inodes}",
-                    format_size(soft),
-                    format_percent(warning)
+                    "free space getting low: {figures}, below the warning level of {level}{inodes}"
                 ),
                 threshold,
             };
@@ -273,7 +282,7 @@ mod tests {
     /// (the binary prints it after `UNKNOWN: `, exit 3).
     #[test]
     fn usage_errors_say_what_is_wrong() {
-        let ratio = "expected a ratio from 0 to 1 such as 0.05";
+        let ratio = units::RATIO_RULE;
         let cases: [(&[&str], String); 8] = [
             (&["--path", ""], "--path needs a path".to_owned()),
             (
@@ -398,6 +407,35 @@ mod tests {
         assert_eq!(verdict.status, Status::Warning);
         assert!(self::plan(&["--warning-ratio", "0.05"]).is_err());
         assert!(self::plan(&["--threshold-ratio", "0.3", "--warning-ratio", "0.2"]).is_err());
+    }
+
+    /// 1.45 MiB free against a threshold of 1.4 MiB (35 % of 4 MiB): one
+    /// decimal would read 1.4 MiB on both sides.
+    #[test]
+    fn figures_that_decide_never_read_the_same() {
+        let size = 4 << 20;
+        let plan = plan(&["--min-free", "1468007"]).unwrap();
+        let ok = judge(&plan, &disk(size, 1_520_435, 0, 0));
+        assert_eq!(ok.status, Status::Ok);
+        assert_eq!(
+            ok.message,
+            "1520435 B free of 4.0 MiB (36.24%), threshold 1468007 B"
+        );
+        let plan = self::plan(&["--threshold-ratio", "0.350001"]).unwrap();
+        let low = judge(&plan, &disk(size, 1_468_008, 0, 0));
+        assert_eq!(low.status, Status::Critical);
+        assert_eq!(
+            low.message,
+            "free space low: 1468008 B free of 4.0 MiB (35%), below the threshold of 1468011 B (35.0001%)"
+        );
+        let plan = self::plan(&["--warning-ratio", "0.350001"]).unwrap();
+        let soft = judge(&plan, &disk(size, 1_468_008, 0, 0));
+        assert_eq!(soft.status, Status::Warning);
+        assert!(
+            soft.message
+                .ends_with("below the warning level of 1468011 B (35.0001%)"),
+            "{soft:?}"
+        );
     }
 
     #[test]

@@ -10,6 +10,9 @@ pub type Ppm = u32;
 /// One, in millionths.
 pub const WHOLE: Ppm = 1_000_000;
 
+/// What [`parse_ratio`] accepts, for its error and for tests.
+pub const RATIO_RULE: &str = "expected a ratio from 0 to 1 with at most 6 decimals, such as 0.05";
+
 /// Parses a ratio from 0 to 1 with up to six decimals: `0.05`, `1`, `0.125`.
 ///
 /// # Errors
@@ -20,12 +23,7 @@ pub fn parse_ratio(value: &str) -> Result<Ppm, String> {
             let ppm = whole.checked_mul(u64::from(WHOLE))? + millionths;
             Ppm::try_from(ppm).ok().filter(|p| *p <= WHOLE)
         })
-        .ok_or_else(|| {
-            format!(
-                "expected a ratio from 0 to 1 such as 0.05, got '{}'",
-                display_arg(value)
-            )
-        })
+        .ok_or_else(|| format!("{RATIO_RULE}, got '{}'", display_arg(value)))
 }
 
 /// `WHOLE[.FRACTION]` in plain digits (no sign, exponent, `.5` or `5.`), with
@@ -118,6 +116,41 @@ pub fn format_size(bytes: u64) -> String {
     format!("{}.{} {}", tenths / 10, tenths % 10, UNITS[unit])
 }
 
+/// Two sizes a verdict compares, each as [`format_size`] writes it, or both in
+/// exact bytes where rounding would make different sizes read the same
+/// (`1.4 MiB free … below the threshold of 1.4 MiB`).
+#[must_use]
+pub fn format_sizes(a: u64, b: u64) -> (String, String) {
+    let (x, y) = (format_size(a), format_size(b));
+    if a != b && x == y {
+        (format!("{a} B"), format!("{b} B"))
+    } else {
+        (x, y)
+    }
+}
+
+/// Two ratios a verdict compares, each as [`format_percent`] writes it, or
+/// both to the millionth where two decimals would make them read the same.
+#[must_use]
+pub fn format_percents(a: Ppm, b: Ppm) -> (String, String) {
+    let (x, y) = (format_percent(a), format_percent(b));
+    if a != b && x == y {
+        (exact_percent(a), exact_percent(b))
+    } else {
+        (x, y)
+    }
+}
+
+/// A ratio as a percentage to the millionth, trailing zeros dropped: `14.1406%`.
+fn exact_percent(ratio: Ppm) -> String {
+    let (whole, fraction) = (ratio / 10_000, ratio % 10_000);
+    if fraction == 0 {
+        return format!("{whole}%");
+    }
+    let fraction = format!("{fraction:04}");
+    format!("{whole}.{}%", fraction.trim_end_matches('0'))
+}
+
 /// A ratio as a percentage with at most two decimals, trailing zeros dropped:
 /// `5%`, `2.5%`, `99.99%` (rounded down, so that 99.999% never reads 100%).
 #[must_use]
@@ -148,6 +181,10 @@ mod tests {
         assert_eq!(parse_ratio("1.0"), Ok(WHOLE));
         assert_eq!(parse_ratio("0"), Ok(0));
         assert_eq!(parse_ratio("0.000001"), Ok(1));
+        assert_eq!(
+            parse_ratio("0.14140625"),
+            Err(format!("{RATIO_RULE}, got '0.14140625'"))
+        );
         for bad in [
             "",
             ".5",
@@ -194,6 +231,36 @@ mod tests {
         assert_eq!(format_percent(999_999), "99.99%");
         assert_eq!(format_percent(WHOLE), "100%");
         assert_eq!(percent_number(123_456), "12.34");
+    }
+
+    #[test]
+    fn compared_figures_never_read_the_same_when_they_differ() {
+        let mib = 1 << 20;
+        // 1.45 MiB and 1.4 MiB both read 1.4 MiB to one decimal.
+        assert_eq!(
+            format_sizes(mib * 145 / 100, 1_468_007),
+            ("1520435 B".to_owned(), "1468007 B".to_owned())
+        );
+        assert_eq!(
+            format_sizes(mib, 2 * mib),
+            ("1.0 MiB".to_owned(), "2.0 MiB".to_owned())
+        );
+        assert_eq!(
+            format_sizes(mib, mib),
+            ("1.0 MiB".to_owned(), "1.0 MiB".to_owned())
+        );
+        assert_eq!(
+            format_percents(141_405, 141_406),
+            ("14.1405%".to_owned(), "14.1406%".to_owned())
+        );
+        assert_eq!(
+            format_percents(141_400, 141_450),
+            ("14.14%".to_owned(), "14.145%".to_owned())
+        );
+        assert_eq!(
+            format_percents(50_000, 49_900),
+            ("5%".to_owned(), "4.99%".to_owned())
+        );
     }
 
     #[test]
