@@ -270,6 +270,39 @@ fn a_redirect_carrying_credentials_is_not_followed_nor_shown() {
 }
 
 #[test]
+fn check_command_never_shows_a_secret_of_its_command_nor_its_echo() {
+    let argv_cases: Vec<Vec<String>> = vec![
+        vec!["mysql".into(), format!("-p{MARK}")],
+        vec!["mariadb-admin".into(), format!("-p{MARK}"), "ping".into()],
+        vec!["redis-cli".into(), "-a".into(), MARK.into()],
+        vec!["redis-cli".into(), format!("-a{MARK}")],
+        vec!["sshpass".into(), "-p".into(), MARK.into()],
+        vec!["curl".into(), "-u".into(), format!("admin:{MARK}")],
+        vec!["curl".into(), "--user".into(), format!("admin:{MARK}")],
+        vec!["curl".into(), format!("--user=admin:{MARK}")],
+        vec!["-H".into(), format!("Authorization: Bearer {MARK}")],
+        vec!["--header".into(), format!("Cookie: s={MARK}")],
+        vec![format!("http://user:Zq9/{MARK}@127.0.0.1/")],
+        vec![format!("http://user:Zq9#{MARK}@127.0.0.1/")],
+    ];
+    for words in argv_cases {
+        let mut args = vec!["--".to_owned(), "/bin/echo".into()];
+        args.extend(words);
+        let out = run("check-command", &args);
+        let line = refused_without_the_secret(&out, 0);
+        assert!(line.contains("***"), "{line}");
+    }
+    // A NAME=VALUE word is hidden to its end, command substitution included,
+    // and what it prints once expanded too.
+    let out = run(
+        "check-command",
+        ["--command", &format!("echo --password=$(echo a b){MARK}")],
+    );
+    let line = refused_without_the_secret(&out, 0);
+    assert_eq!(line, "OK: echo --password=*** exited 0: --password=a b***");
+}
+
+#[test]
 fn generator_refusals_and_written_wrappers_never_show_the_secret() {
     let dir = temp_dir("secret-generator");
     let bins = generator::bin_dir(&dir, false);
