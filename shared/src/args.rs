@@ -422,6 +422,10 @@ mod tests {
             panic!()
         };
         assert_eq!(usage.0, "Unrecognized argument: --usr (see --help)");
+        let Ok(words) = parse::<NoWords>("demo", "1", os(&["--username", "Zq9"])) else {
+            panic!()
+        };
+        assert_eq!(words.username.as_deref(), Some("Zq9"));
     }
 
     fn os(args: &[&str]) -> Vec<OsString> {
