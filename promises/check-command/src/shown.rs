@@ -20,7 +20,9 @@
 //!   `mariadb*` (their `-p` alone prompts, so the next word is shown),
 //!   `-p SECRET` / `-pSECRET` for `sshpass`, `-a SECRET` / `-aSECRET` for
 //!   `redis-cli`. The program is the last word naming one of them, so
-//!   `env X=1 mysql -px` counts too.
+//!   `env X=1 mysql -px` counts too;
+//! - each of the above in a word holding white space, a command in one word
+//!   (`sh -c 'mysql -px'`), its words split as the shell would.
 //!
 //! A name looks secret when it contains `pass`, `secret`, `token`, `credential`,
 //! `auth` or `cookie` (any case): wider than needed, since hiding a harmless
@@ -73,8 +75,17 @@ fn password_letter(program: &str) -> Option<(char, bool)> {
 /// in the command's output too (a command may print its own arguments).
 #[must_use]
 pub fn show_and_collect<S: AsRef<str>>(words: &[S]) -> (String, Vec<String>) {
-    let mut shown: Vec<String> = Vec::with_capacity(words.len());
     let mut secrets = Vec::new();
+    let shown = shown_words(words, &mut secrets);
+    // A secret may also stand elsewhere in the command (echoed, in a URL).
+    let shown = redact(&shown, &secrets);
+    let shown = shared::report::sanitize(&shown, SHOWN_COMMAND_CHARS);
+    (shown, secrets)
+}
+
+/// The words as shown, joined, and the secrets hidden in them.
+fn shown_words<S: AsRef<str>>(words: &[S], secrets: &mut Vec<String>) -> String {
+    let mut shown: Vec<String> = Vec::with_capacity(words.len());
     let mut next: Option<Next> = None;
     let mut letter: Option<(char, bool)> = None;
     for (index, word) in words.iter().enumerate() {
@@ -86,11 +97,11 @@ pub fn show_and_collect<S: AsRef<str>>(words: &[S]) -> (String, Vec<String>) {
             continue;
         }
         let shown_word = match next.take() {
-            Some(Next::Secret) => hide_whole(word, &mut secrets),
-            Some(Next::UserPassword) => user_password(word, &mut secrets),
-            Some(Next::Header) => header(word, &mut secrets),
+            Some(Next::Secret) => hide_whole(word, secrets),
+            Some(Next::UserPassword) => user_password(word, secrets),
+            Some(Next::Header) => header(word, secrets),
             None => {
-                let (shown_word, after) = one_word(word, letter, &mut secrets);
+                let (shown_word, after) = one_word(word, letter, secrets);
                 next = after;
                 shown_word
             }
@@ -102,10 +113,7 @@ pub fn show_and_collect<S: AsRef<str>>(words: &[S]) -> (String, Vec<String>) {
         }
         shown.push(shown_word);
     }
-    // A secret may also stand elsewhere in the command (echoed, in a URL).
-    let shown = redact(&shown.join(" "), &secrets);
-    let shown = shared::report::sanitize(&shown, SHOWN_COMMAND_CHARS);
-    (shown, secrets)
+    shown.join(" ")
 }
 
 /// A word with no secret-taking option before it, and what the next one is.
@@ -156,6 +164,16 @@ fn one_word(
         if looks_secret(word) && !word.contains('=') {
             return (word.to_owned(), Some(Next::Secret));
         }
+    }
+    if word.contains(char::is_whitespace) {
+        // A command in one word (`sh -c 'mysql -px'`, `su -c '...'`): its own
+        // words follow the same rules, once a URL's user information, which
+        // may hold a space, is masked.
+        let word = url(word, secrets);
+        return (
+            shown_words(&crate::words::split(&word).words, secrets),
+            None,
+        );
     }
     (url(word, secrets), None)
 }
@@ -425,6 +443,19 @@ mod tests {
             // A NAME=VALUE word hides to the end of the shell word.
             ("tool --password=$(cat f)S3cret x", "tool --password=*** x"),
             ("tool --password=`cat f`S3cret x", "tool --password=*** x"),
+            // A command in one word follows the same rules.
+            (
+                "sh -c 'probe \"http://u:S3 cret@h/\"'",
+                "sh -c probe http://***@h/",
+            ),
+            (
+                "sh -c \"/usr/bin/mysql -uroot -pS3cret -e 'select 1'\"",
+                "sh -c mysql -uroot -p*** -e select 1",
+            ),
+            (
+                "su -c 'curl -u a:S3cret http://h/' app",
+                "su -c curl -u a:*** http://h/ app",
+            ),
         ] {
             assert_eq!(shown(command), line, "{command}");
             assert!(!shown(command).contains("S3cret"), "{command}");
