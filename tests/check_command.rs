@@ -267,7 +267,7 @@ fn secrets_in_the_command_never_show() {
     );
     out.expect(
         0,
-        "OK: echo --db-passwd *** https://u:***@h/ exited 0: --db-passwd *** https://u:***@h/",
+        "OK: echo --db-passwd *** https://***@h/ exited 0: --db-passwd *** https://***@h/",
     );
 }
 

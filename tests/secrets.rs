@@ -200,6 +200,109 @@ fn check_url_available_refusals_never_show_the_secret() {
 }
 
 #[test]
+fn a_password_holding_url_delimiters_or_a_stray_value_never_shows() {
+    let url = url();
+    for delimiter in ['/', '?', '#'] {
+        for option in ["--url", "--proxy"] {
+            let credentials = format!("http://user:Zq9{delimiter}{MARK}@127.0.0.1:18109/");
+            let args: Vec<String> = if option == "--url" {
+                vec!["--url".into(), credentials]
+            } else {
+                vec!["--url".into(), url.clone(), "--proxy".into(), credentials]
+            };
+            let line = refused_without_the_secret(&run("check-url-available", &args), 3);
+            assert_eq!(
+                line,
+                format!(
+                    "UNKNOWN: {option} http://***@127.0.0.1:18109/: its port is not a number, or it holds credentials with '/', '?' or '#' (give them in --username and --password or --password-file)"
+                )
+            );
+        }
+    }
+    // Non-ASCII in a credential header: our refusal, not ureq's (read as the server's).
+    for name in ["Authorization", "Proxy-Authorization"] {
+        let mut args = vec![
+            "--url".to_owned(),
+            url.clone(),
+            "--header".into(),
+            format!("{name}: Bearer {MARK}\u{e9}"),
+        ];
+        if name == "Proxy-Authorization" {
+            args.extend(["--proxy".into(), "http://127.0.0.1:1".into()]);
+        }
+        let line = refused_without_the_secret(&run("check-url-available", &args), 3);
+        assert_eq!(
+            line,
+            format!("UNKNOWN: --header '{name}: ***' holds characters other than visible ASCII")
+        );
+    }
+    // A value argh did not expect is not echoed.
+    let line = refused_without_the_secret(
+        &run(
+            "check-url-available",
+            ["--url", &url, "--username", "u", MARK],
+        ),
+        3,
+    );
+    assert_eq!(
+        line,
+        "UNKNOWN: an unexpected argument that is not an option (not shown: it may be a secret) (see --help)"
+    );
+}
+
+#[test]
+fn a_redirect_carrying_credentials_is_not_followed_nor_shown() {
+    use crate::util::http::{Reply, Server, V4};
+    for location in [
+        format!("http://user:{MARK}@127.0.0.1:1/"),
+        format!("http://user:Zq9/{MARK}@127.0.0.1:1/"),
+    ] {
+        let Some(server) = Server::http(V4, move |_| Reply::redirect(302, &location)) else {
+            return;
+        };
+        let out = run("check-url-available", ["--url", &server.url("http", "/")]);
+        let line = refused_without_the_secret(&out, 2);
+        assert!(
+            line.ends_with("a Location that carries credentials 'http://***@127.0.0.1:1/'"),
+            "{line}"
+        );
+    }
+}
+
+#[test]
+fn check_command_never_shows_a_secret_of_its_command_nor_its_echo() {
+    let argv_cases: Vec<Vec<String>> = vec![
+        vec!["mysql".into(), format!("-p{MARK}")],
+        vec!["mariadb-admin".into(), format!("-p{MARK}"), "ping".into()],
+        vec!["redis-cli".into(), "-a".into(), MARK.into()],
+        vec!["redis-cli".into(), format!("-a{MARK}")],
+        vec!["sshpass".into(), "-p".into(), MARK.into()],
+        vec!["curl".into(), "-u".into(), format!("admin:{MARK}")],
+        vec!["curl".into(), "--user".into(), format!("admin:{MARK}")],
+        vec!["curl".into(), format!("--user=admin:{MARK}")],
+        vec!["-H".into(), format!("Authorization: Bearer {MARK}")],
+        vec!["--header".into(), format!("Cookie: s={MARK}")],
+        vec![format!("http://user:Zq9/{MARK}@127.0.0.1/")],
+        vec![format!("http://user:Zq9#{MARK}@127.0.0.1/")],
+    ];
+    for words in argv_cases {
+        let mut args = vec!["--".to_owned(), "/bin/echo".into()];
+        args.extend(words);
+        let out = run("check-command", &args);
+        let line = refused_without_the_secret(&out, 0);
+        assert!(line.contains("***"), "{line}");
+    }
+    // A NAME=VALUE word is hidden to its end, command substitution included,
+    // and what it prints once expanded too.
+    let out = run(
+        "check-command",
+        ["--command", &format!("echo --password=$(echo a b){MARK}")],
+    );
+    let line = refused_without_the_secret(&out, 0);
+    assert_eq!(line, "OK: echo --password=*** exited 0: --password=a b***");
+}
+
+#[test]
 fn generator_refusals_and_written_wrappers_never_show_the_secret() {
     let dir = temp_dir("secret-generator");
     let bins = generator::bin_dir(&dir, false);

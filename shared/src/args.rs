@@ -226,8 +226,19 @@ fn decode_raw(value: &str) -> Option<Vec<u8>> {
 const SHOWN_ARG_CHARS: usize = 100;
 
 /// argh's error as our one line. An option given twice is named without its
-/// values: they may be passwords.
+/// values: they may be passwords. A word argh did not expect is shown only
+/// when it stands where options do and looks like one (`--pasword`): a stray
+/// value (`--username u SECRET`, or a word after `--`) may be a password.
 fn usage_line(output: &str, args: &[String]) -> String {
+    if let Some(word) = output.trim_end().strip_prefix("Unrecognized argument: ") {
+        let terminator = args.iter().position(|a| a == "--").unwrap_or(args.len());
+        let option_shaped = word.starts_with('-') && args[..terminator].iter().any(|a| a == word);
+        if !option_shaped {
+            return "an unexpected argument that is not an option (not shown: it may be a secret) \
+                    (see --help)"
+                .to_owned();
+        }
+    }
     let duplicate = output
         .trim_end()
         .strip_prefix("Error parsing option '")
@@ -380,6 +391,41 @@ mod tests {
         /// rest
         #[argh(positional)]
         rest: Vec<String>,
+    }
+
+    /// Options only: a positional word is unexpected.
+    #[derive(argh::FromArgs, Debug)]
+    /// demo without positionals
+    struct NoWords {
+        /// user
+        #[argh(option)]
+        username: Option<String>,
+    }
+
+    #[test]
+    fn an_unexpected_word_is_not_shown_an_unknown_option_is() {
+        for args in [
+            &["--username", "u", "Zq9secret"][..],
+            &["Zq9secret"],
+            &["--username", "u", "--", "-Zq9secret"],
+        ] {
+            let Err(Exit::Usage(usage)) = parse::<NoWords>("demo", "1", os(args)) else {
+                panic!("{args:?}")
+            };
+            assert_eq!(
+                usage.0,
+                "an unexpected argument that is not an option (not shown: it may be a secret) (see --help)",
+                "{args:?}"
+            );
+        }
+        let Err(Exit::Usage(usage)) = parse::<NoWords>("demo", "1", os(&["--usr", "x"])) else {
+            panic!()
+        };
+        assert_eq!(usage.0, "Unrecognized argument: --usr (see --help)");
+        let Ok(words) = parse::<NoWords>("demo", "1", os(&["--username", "Zq9"])) else {
+            panic!()
+        };
+        assert_eq!(words.username.as_deref(), Some("Zq9"));
     }
 
     fn os(args: &[&str]) -> Vec<OsString> {

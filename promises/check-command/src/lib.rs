@@ -39,7 +39,7 @@ shared::promise_options! {
 #[derive(FromArgs, Debug)]
 #[argh(
     example = "{command_name} --command 'test -S var/run/mysqld.sock'\n{command_name} --command \"$HOME/bin/check-backup --status-file var/backup.json\" --timeout 30\n{command_name} -- /srv/slapgrid/slappart3/bin/wcfs status zeo://[::1]:2100",
-    note = "Options also take the form --option=value. Give either --command (run by the shell as SHELL -c COMMAND, like the check_command_execute plugin) or, after --, a program and its arguments (run directly; a program name without a slash is looked up in PATH). stdin is /dev/null; the working folder and environment are ours. The line shows the command by its program's file name, with the values of password-, secret-, token- and auth-like options and URL passwords as ***.",
+    note = "Options also take the form --option=value. Give either --command (run by the shell as SHELL -c COMMAND, like the check_command_execute plugin) or, after --, a program and its arguments (run directly; a program name without a slash is looked up in PATH). stdin is /dev/null; the working folder and environment are ours. The line shows the command by its program's file name, with secrets as ***: values of password-, secret-, token-, auth- and cookie-like options, user:password after -u/--user, Authorization and Cookie header values, URL user info, mysql's -pX, redis-cli's -a X, sshpass's -p X.",
     error_code(0, "OK: the command exited 0"),
     error_code(2, "CRITICAL: it exited non-zero, was killed by a signal or timed out"),
     error_code(3, "UNKNOWN: bad usage, or the command or shell cannot be started")

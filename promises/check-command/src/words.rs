@@ -24,6 +24,9 @@ fn literal(c: char) -> bool {
 
 /// Splits `command`: white space (space, tab, newline) separates words, quotes
 /// group, a backslash escapes the next character. Unclosed quotes run to the end.
+/// A command substitution, `$(...)` (nested ones included) or `` `...` ``,
+/// stays whole inside its word, white space and all, as the shell keeps it:
+/// `--password=$(cat f)x` is one word, so that its value is hidden whole.
 #[must_use]
 pub fn split(command: &str) -> Words {
     let mut words = Vec::new();
@@ -32,7 +35,7 @@ pub fn split(command: &str) -> Words {
     let mut plain = true;
     // An unquoted `[` or `]` is literal only as a whole word (test's other name).
     let mut bracket = false;
-    let mut chars = command.chars();
+    let mut chars = command.chars().peekable();
     let end_word =
         |word: &mut String, bracket: &mut bool, plain: &mut bool, words: &mut Vec<String>| {
             *plain &= !*bracket || word == "[" || word == "]";
@@ -89,6 +92,34 @@ pub fn split(command: &str) -> Words {
                 if in_word {
                     end_word(&mut word, &mut bracket, &mut plain, &mut words);
                     in_word = false;
+                }
+            }
+            '$' if chars.peek() == Some(&'(') => {
+                in_word = true;
+                plain = false;
+                word.push('$');
+                let mut depth = 0_usize;
+                for c in chars.by_ref() {
+                    word.push(c);
+                    match c {
+                        '(' => depth += 1,
+                        ')' => depth -= 1,
+                        _ => {}
+                    }
+                    if depth == 0 {
+                        break;
+                    }
+                }
+            }
+            '`' => {
+                in_word = true;
+                plain = false;
+                word.push('`');
+                for c in chars.by_ref() {
+                    word.push(c);
+                    if c == '`' {
+                        break;
+                    }
                 }
             }
             c => {
@@ -148,5 +179,10 @@ mod tests {
         }
         assert_eq!(split("echo hi; x").words, ["echo", "hi;", "x"]);
         assert_eq!(split("a 'open").words, ["a", "open"]);
+        assert_eq!(
+            split("x --password=$(cat 'a b' $(y z))SECRET `c d`e f").words,
+            ["x", "--password=$(cat 'a b' $(y z))SECRET", "`c d`e", "f"]
+        );
+        assert_eq!(split("x $(open").words, ["x", "$(open"]);
     }
 }

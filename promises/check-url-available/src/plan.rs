@@ -279,7 +279,7 @@ fn proxy(text: &str) -> Result<ureq::Proxy, Usage> {
         )));
     }
     if let Some(authority) = text.parse::<Uri>().ok().as_ref().and_then(Uri::authority) {
-        target::check_port(authority.as_str())
+        target::check_port_or_credentials(text, authority.as_str())
             .map_err(|why| Usage::new(format!("--proxy {shown}: {why}")))?;
     }
     let proxy = ureq::Proxy::new(text)

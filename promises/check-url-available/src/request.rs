@@ -94,6 +94,18 @@ pub fn parse_headers(lines: &[String]) -> Result<Vec<(HeaderName, HeaderValue)>,
         }
         let value = HeaderValue::from_str(value.trim_matches([' ', '\t']))
             .map_err(|_| bad("holds control characters"))?;
+        if [
+            header::AUTHORIZATION,
+            header::PROXY_AUTHORIZATION,
+            header::HOST,
+        ]
+        .contains(&name)
+            && value.to_str().is_err()
+        {
+            // ureq reads these as text and refuses the request otherwise, which
+            // would read as a server's fault.
+            return Err(bad("holds characters other than visible ASCII"));
+        }
         if name == header::HOST && value.is_empty() {
             return Err(bad("cannot remove Host: HTTP/1.1 requires it"));
         }
@@ -178,6 +190,18 @@ mod tests {
                 "--header 'A B: v' does not start with a valid header name",
             ),
             ("X: a\x01", "--header 'X: a' holds control characters"),
+            (
+                "Authorization: Bearer é",
+                "--header 'Authorization: ***' holds characters other than visible ASCII",
+            ),
+            (
+                "proxy-authorization: Basic \u{a0}",
+                "--header 'proxy-authorization: ***' holds characters other than visible ASCII",
+            ),
+            (
+                "Host: hé",
+                "--header 'Host: hé' holds characters other than visible ASCII",
+            ),
             (
                 "Host:",
                 "--header 'Host:' cannot remove Host: HTTP/1.1 requires it",

@@ -59,7 +59,8 @@ pub fn parse_url(text: &str) -> Result<Uri, Usage> {
     if authority.port_u16() == Some(0) {
         return Err(Usage::new(format!("--url {shown}: port 0 is not a port")));
     }
-    check_port(authority.as_str()).map_err(|why| Usage::new(format!("--url {shown}: {why}")))?;
+    check_port_or_credentials(text, authority.as_str())
+        .map_err(|why| Usage::new(format!("--url {shown}: {why}")))?;
     if !authority.host().starts_with('[') {
         match shared::host::check(authority.host()) {
             Ok(()) => {}
@@ -104,6 +105,24 @@ pub fn check_port(authority: &str) -> Result<(), String> {
             shared::report::sanitize(text, 20)
         ))
     }
+}
+
+/// [`check_port`] for a URL the user gave as `text`: when an `@` follows the
+/// scheme, what the parser took for a port may be part of a password that
+/// holds `/`, `?` or `#` (`http://u:Zq9/x@h/`), so the reason names neither.
+///
+/// # Errors
+/// Why, naming the port only when it cannot be a password.
+pub fn check_port_or_credentials(text: &str, authority: &str) -> Result<(), String> {
+    check_port(authority).map_err(|why| {
+        if shared::secret::split_userinfo(text).1.is_some() {
+            "its port is not a number, or it holds credentials with '/', '?' or '#' \
+             (give them in --username and --password or --password-file)"
+                .to_owned()
+        } else {
+            why
+        }
+    })
 }
 
 /// `host:port` of `uri`, with the scheme's default port filled in.
@@ -178,7 +197,8 @@ pub fn resolve(base: &Uri, location: &[u8]) -> Result<Uri, String> {
             format!("{scheme}://{authority}{}", normalise_path(&merged))
         }
     };
-    let shown = shared::report::sanitize(&joined, 200);
+    let (masked, credentials) = shared::secret::split_userinfo(&joined);
+    let shown = shared::report::sanitize(&masked, 200);
     if joined.len() > MAX_URL {
         return Err(format!(
             "a Location longer than {MAX_URL} bytes once encoded '{shown}'"
@@ -191,11 +211,17 @@ pub fn resolve(base: &Uri, location: &[u8]) -> Result<Uri, String> {
         Some("http" | "https") => {}
         _ => return Err(format!("an unsupported Location '{shown}'")),
     }
+    // Credentials are never followed (they would go where the user never
+    // said), nor shown; a "port" that is not one when an `@` follows may be
+    // a password holding `/`, `?` or `#`.
+    let carries_credentials = format!("a Location that carries credentials '{shown}'");
     match uri.authority() {
-        Some(a) if !a.as_str().contains('@') && usable_host(&uri) => {
-            check_port(a.as_str()).map_err(|why| format!("a Location whose {why} '{shown}'"))?;
-            Ok(uri)
-        }
+        Some(a) if a.as_str().contains('@') => Err(carries_credentials),
+        Some(a) if usable_host(&uri) => match check_port(a.as_str()) {
+            Ok(()) => Ok(uri),
+            Err(_) if credentials.is_some() => Err(carries_credentials),
+            Err(why) => Err(format!("a Location whose {why} '{shown}'")),
+        },
         _ => Err(format!("a Location without a usable host '{shown}'")),
     }
 }
@@ -429,7 +455,11 @@ mod tests {
         );
         assert_eq!(
             resolve(&base, b"http://u:p@x/").unwrap_err(),
-            "a Location without a usable host 'http://u:p@x/'"
+            "a Location that carries credentials 'http://***@x/'"
+        );
+        assert_eq!(
+            resolve(&base, b"//u:Zq9/M@x/").unwrap_err(),
+            "a Location that carries credentials 'http://***@x/'"
         );
         assert_eq!(
             resolve(&base, b"http://[::1/").unwrap_err(),
