@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 use shared::Usage;
 
 use crate::buildout::Buildout;
-use crate::command_kinds::{self, Native};
+use crate::command_kinds::{self, Chosen, Native};
 use crate::monitor_kinds;
 
 /// What a section is, for the converter.
@@ -641,8 +641,10 @@ fn plugin_file(part: &mut Options<'_, '_>) -> Result<Baked, Usage> {
 
 fn plugin_command(part: &mut Options<'_, '_>) -> Result<Baked, Usage> {
     let command = part.config("command")?;
-    let native = command_kinds::command_execute(part.section(), command.as_deref())?;
-    Ok(part.native(native))
+    match command_kinds::command_execute(part.section(), command.as_deref())? {
+        Chosen::Native(native) => Ok(part.native(native)),
+        Chosen::Skip(why) => Ok(Baked::Skip(why)),
+    }
 }
 
 fn parameter(part: &mut Options<'_, '_>) -> Result<Baked, Usage> {
