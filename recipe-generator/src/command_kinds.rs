@@ -176,10 +176,13 @@ pub struct Parameter<'a> {
 /// that (the value options are then ignored); otherwise an empty
 /// `expected-value` or `expected-not-value` means "no such check".
 ///
+/// A value that spans lines cannot be one line of the wrapper: that part is
+/// skipped.
+///
 /// # Errors
-/// No `value`, a value that spans lines, or nothing to check (the recipe's
-/// script then passes whatever the value).
-pub fn parameter(part: &Parameter<'_>) -> Result<Native, Usage> {
+/// No `value`, a NUL byte, or nothing to check (the recipe's script then
+/// passes whatever the value).
+pub fn parameter(part: &Parameter<'_>) -> Result<Chosen, Usage> {
     let section = part.section;
     let value = part
         .value
@@ -189,12 +192,23 @@ pub fn parameter(part: &Parameter<'_>) -> Result<Native, Usage> {
         ("expected-value", part.expected_value),
         ("expected-not-value", part.expected_not_value),
     ] {
-        if text.is_some_and(|t| t.contains(['\n', '\0'])) {
+        if text.is_some_and(|t| t.contains('\0')) {
             return Err(Usage::new(format!(
-                "[{section}] {key} spans several lines, which a wrapper cannot hold"
+                "[{section}] {key} holds a NUL byte, which no command line can"
+            )));
+        }
+        if text.is_some_and(|t| t.contains('\n')) {
+            return Ok(Chosen::Skip(format!(
+                "{key} spans several lines: check-parameter takes each value as one line"
             )));
         }
     }
+    parameter_checks(part, value).map(Chosen::Native)
+}
+
+/// The checks of a `check_parameter` part whose values are each one line.
+fn parameter_checks(part: &Parameter<'_>, value: &str) -> Result<Native, Usage> {
+    let section = part.section;
     let mut native = Native::new("check-parameter", &["--name", section, "--value", value]);
     let expected = part.expected_value.filter(|v| !v.is_empty());
     let not_expected = part.expected_not_value.filter(|v| !v.is_empty());
@@ -362,12 +376,13 @@ mod tests {
     }
 
     fn parameter_args(part: Parameter<'_>) -> Result<Vec<String>, String> {
-        parameter(&part)
-            .map(|n| {
+        match parameter(&part).map_err(|u| u.0)? {
+            Chosen::Native(n) => {
                 assert_eq!(n.promise, "check-parameter");
-                n.args
-            })
-            .map_err(|u| u.0)
+                Ok(n.args)
+            }
+            Chosen::Skip(why) => Err(format!("skipped: {why}")),
+        }
     }
 
     #[test]
@@ -418,7 +433,9 @@ mod tests {
             expected_value: Some("x"),
             ..Parameter::default()
         };
-        let native = parameter(&part).unwrap();
+        let Ok(Chosen::Native(native)) = parameter(&part) else {
+            panic!("{part:?}");
+        };
         assert_eq!(
             native.args,
             owned(&["--name", "ip", "--value", "::1", "--type", "ipv6"])
@@ -435,7 +452,9 @@ mod tests {
             expected_value: Some("a"),
             ..Parameter::default()
         };
-        let native = parameter(&part).unwrap();
+        let Ok(Chosen::Native(native)) = parameter(&part) else {
+            panic!("{part:?}");
+        };
         assert_eq!(
             native.args,
             owned(&["--name", "v", "--value", "a", "--expected", "a"])
@@ -444,7 +463,7 @@ mod tests {
     }
 
     #[test]
-    fn parameters_that_check_nothing_or_cannot_be_baked_are_refused() {
+    fn parameters_that_check_nothing_are_refused_and_multi_line_ones_skipped() {
         let nothing = Parameter {
             section: "n",
             value: Some("x"),
@@ -468,10 +487,9 @@ mod tests {
             expected_value: Some("x"),
             ..Parameter::default()
         };
-        assert!(
-            parameter_args(lines)
-                .unwrap_err()
-                .contains("spans several lines")
+        assert_eq!(
+            parameter_args(lines).unwrap_err(),
+            "skipped: value spans several lines: check-parameter takes each value as one line"
         );
         // An empty value is a value: it must then equal the expectation.
         let empty = Parameter {
