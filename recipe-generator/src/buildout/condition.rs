@@ -110,25 +110,28 @@ impl Parser {
     }
 
     fn or(&mut self) -> Option<Option<bool>> {
-        let mut value = self.and()?;
-        while self.eat(&Token::Name("or".into())) {
-            let right = self.and()?;
-            value = match (value, right) {
-                (Some(true), _) | (_, Some(true)) => Some(true),
-                (Some(false), Some(false)) => Some(false),
-                _ => None,
-            };
-        }
-        Some(value)
+        self.chain("or", true, Parser::and)
     }
 
     fn and(&mut self) -> Option<Option<bool>> {
-        let mut value = self.not()?;
-        while self.eat(&Token::Name("and".into())) {
-            let right = self.not()?;
+        self.chain("and", false, Parser::not)
+    }
+
+    /// Operands of `next` joined by `word`, in three-valued logic: one
+    /// operand worth `absorbing` decides (`true` for `or`, `false` for `and`),
+    /// else an unknown one leaves the whole unknown.
+    fn chain(
+        &mut self,
+        word: &str,
+        absorbing: bool,
+        next: fn(&mut Parser) -> Option<Option<bool>>,
+    ) -> Option<Option<bool>> {
+        let mut value = next(self)?;
+        while self.eat(&Token::Name(word.into())) {
+            let right = next(self)?;
             value = match (value, right) {
-                (Some(false), _) | (_, Some(false)) => Some(false),
-                (Some(true), Some(true)) => Some(true),
+                (Some(v), _) | (_, Some(v)) if v == absorbing => Some(absorbing),
+                (Some(_), Some(_)) => Some(!absorbing),
                 _ => None,
             };
         }
@@ -314,6 +317,10 @@ mod tests {
             ("python311", None),
             ("python311 or linux", Some(true)),
             ("python311 and windows", Some(false)),
+            ("windows and python311", Some(false)),
+            ("linux or python311", Some(true)),
+            ("linux and python311", None),
+            ("windows or linux", Some(true)),
             ("not python311", None),
             ("sys.version_info < (3,11)", None),
             ("sys.version_info >= (3, 12, 1)", None),
