@@ -1379,3 +1379,66 @@ fn convert_refuses_what_is_not_a_regular_file() {
         &format!("UNKNOWN: cannot read {}: larger than 16 MiB", s(&big)),
     );
 }
+
+/// Conditional sections: those whose answer every partition shares are read
+/// as zc.buildout reads them; a part that depends on one whose answer
+/// depends on the Python running buildout is skipped, naming it, and so is a
+/// part whose command is a script; the other parts are converted.
+#[test]
+fn convert_reads_known_conditions_and_skips_parts_that_depend_on_unknown_ones() {
+    let partition = temp_dir("rg-convert-conditions");
+    let bin_dir = short_bin_dir(&partition);
+    fs::create_dir_all(partition.join("etc/promise")).unwrap();
+    let listener = listen::tcp4();
+    let port = listener.local_addr().unwrap().port();
+    let closed = listen::closed_port();
+    let p = s(&partition);
+    let cfg = partition.join("instance.cfg");
+    fs::write(
+        &cfg,
+        format!(
+            "[buildout]\nparts = c d e f g script\n\
+             [base]\nrecipe = slapos.cookbook:promise.plugin\nmodule = slapos.promise.plugin.${{:promise}}\n\
+             promise = check_socket_listening\noutput = {p}/etc/plugin/${{:_buildout_section_name_}}.py\n\
+             config-host = 127.0.0.1\n\
+             [c]\n<= base\nconfig-port = {port}\n\
+             [d]\n<= base\nconfig-port = {port}\n[d:python311]\nconfig-port = {closed}\n\
+             [e]\n<= base\nconfig-port = {closed}\n[e:os.name == 'posix']\nconfig-port = {port}\n\
+             [hosts]\nf = 127.0.0.1\n[hosts:sys.version_info < (3,12)]\nf = ::1\n\
+             [f]\n<= base\nconfig-host = ${{hosts:f}}\nconfig-port = {port}\n\
+             [g]\n<= base\nconfig-port = {port}\n[g:sys.version_info < (3,10)]\nconfig-port = {closed}\n\
+             [script]\n<= base\npromise = check_command_execute\nconfig-command = true\nconfig-command += false\n\
+             [versions:sys.version_info >= (3,13)]\nzc.buildout = 6.0.1\n"
+        ),
+    )
+    .unwrap();
+    let out = convert_in(&partition, &cfg, &bin_dir);
+    let written = |name: &str| {
+        format!("written: {p}/etc/promise/{name} ([{name}] check-port-listening, run directly)")
+    };
+    let expected = [
+        written("c"),
+        written("e"),
+        written("g"),
+        "skipped: [d] depends on [d:python311] (line 15), whose condition cannot be evaluated here".to_owned(),
+        "skipped: [f] depends on [hosts:sys.version_info < (3,12)] (line 24), whose condition cannot be evaluated here".to_owned(),
+        "skipped: [script] config-command is a multi-line shell script: check-command takes one line".to_owned(),
+        "skipped: [versions:sys.version_info >= (3,13)] (line 40) not read: its condition cannot be evaluated here".to_owned(),
+        "done: 3 written, 0 unchanged, 4 skipped, 0 other parts left alone".to_owned(),
+    ];
+    assert_eq!(
+        (out.code, out.stderr.as_str(), out.stdout.as_str()),
+        (Some(0), "", (expected.join("\n") + "\n").as_str()),
+        "{out}"
+    );
+    for name in ["c", "e", "g"] {
+        run_wrapper(&partition.join("etc/promise").join(name), &[], &partition).expect_parts(
+            0,
+            &format!("OK: 127.0.0.1:{port} is listening ("),
+            &[],
+        );
+    }
+    for name in ["d", "f", "script"] {
+        assert!(!partition.join("etc/promise").join(name).exists(), "{name}");
+    }
+}

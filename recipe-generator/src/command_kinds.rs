@@ -53,14 +53,24 @@ impl Native {
     }
 }
 
+/// What a part becomes: a wrapper, or why it has none.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Chosen {
+    /// The wrapper's promise and arguments.
+    Native(Native),
+    /// Why this part cannot be converted; the others still are.
+    Skip(String),
+}
+
 /// The wrapper for a `check_command_execute` part whose `config-command` is
 /// `command` (substitutions resolved); `section` names the part in errors.
+/// A command that still spans lines once the shell's `\`-newline
+/// continuations are joined is a script, which check-command's one
+/// `--command` line cannot hold: that part is skipped.
 ///
 /// # Errors
-/// No command (the plugin then fails at every run), or one that still spans
-/// lines once the shell's `\`-newline continuations are joined (a wrapper
-/// holds one argument per line).
-pub fn command_execute(section: &str, command: Option<&str>) -> Result<Native, Usage> {
+/// No command (the plugin then fails at every run), or a NUL byte in it.
+pub fn command_execute(section: &str, command: Option<&str>) -> Result<Chosen, Usage> {
     let command = command.map(str::trim).unwrap_or_default();
     if command.is_empty() {
         return Err(Usage::new(format!(
@@ -68,19 +78,27 @@ pub fn command_execute(section: &str, command: Option<&str>) -> Result<Native, U
         )));
     }
     let command = join_continuations(command);
-    if command.contains(['\n', '\0']) {
+    if command.contains('\0') {
         return Err(Usage::new(format!(
-            "[{section}] config-command spans several lines, which a wrapper cannot hold"
+            "[{section}] config-command holds a NUL byte, which no command line can"
         )));
+    }
+    if command.contains('\n') {
+        return Ok(Chosen::Skip(
+            "config-command is a multi-line shell script: check-command takes one line".into(),
+        ));
     }
     let split = check_command::words::split(&command);
     if split.plain {
         let words: Vec<&str> = split.words.iter().map(String::as_str).collect();
         if let Some(native) = native_command(&words) {
-            return Ok(native);
+            return Ok(Chosen::Native(native));
         }
     }
-    Ok(Native::new("check-command", &["--command", &command]))
+    Ok(Chosen::Native(Native::new(
+        "check-command",
+        &["--command", &command],
+    )))
 }
 
 /// The native promise for a command of plain words, if there is one.
@@ -158,10 +176,13 @@ pub struct Parameter<'a> {
 /// that (the value options are then ignored); otherwise an empty
 /// `expected-value` or `expected-not-value` means "no such check".
 ///
+/// A value that spans lines cannot be one line of the wrapper: that part is
+/// skipped.
+///
 /// # Errors
-/// No `value`, a value that spans lines, or nothing to check (the recipe's
-/// script then passes whatever the value).
-pub fn parameter(part: &Parameter<'_>) -> Result<Native, Usage> {
+/// No `value`, a NUL byte, or nothing to check (the recipe's script then
+/// passes whatever the value).
+pub fn parameter(part: &Parameter<'_>) -> Result<Chosen, Usage> {
     let section = part.section;
     let value = part
         .value
@@ -171,12 +192,23 @@ pub fn parameter(part: &Parameter<'_>) -> Result<Native, Usage> {
         ("expected-value", part.expected_value),
         ("expected-not-value", part.expected_not_value),
     ] {
-        if text.is_some_and(|t| t.contains(['\n', '\0'])) {
+        if text.is_some_and(|t| t.contains('\0')) {
             return Err(Usage::new(format!(
-                "[{section}] {key} spans several lines, which a wrapper cannot hold"
+                "[{section}] {key} holds a NUL byte, which no command line can"
+            )));
+        }
+        if text.is_some_and(|t| t.contains('\n')) {
+            return Ok(Chosen::Skip(format!(
+                "{key} spans several lines: check-parameter takes each value as one line"
             )));
         }
     }
+    parameter_checks(part, value).map(Chosen::Native)
+}
+
+/// The checks of a `check_parameter` part whose values are each one line.
+fn parameter_checks(part: &Parameter<'_>, value: &str) -> Result<Native, Usage> {
+    let section = part.section;
     let mut native = Native::new("check-parameter", &["--name", section, "--value", value]);
     let expected = part.expected_value.filter(|v| !v.is_empty());
     let not_expected = part.expected_not_value.filter(|v| !v.is_empty());
@@ -226,8 +258,15 @@ pub fn parameter(part: &Parameter<'_>) -> Result<Native, Usage> {
 mod tests {
     use super::*;
 
+    fn native(command: &str) -> Native {
+        match command_execute("p", Some(command)).expect("mapped") {
+            Chosen::Native(native) => native,
+            Chosen::Skip(why) => panic!("{command}: skipped: {why}"),
+        }
+    }
+
     fn mapped(command: &str) -> (String, Vec<String>) {
-        let native = command_execute("p", Some(command)).expect("mapped");
+        let native = native(command);
         (native.promise.to_owned(), native.args)
     }
 
@@ -261,11 +300,9 @@ mod tests {
     #[test]
     fn local_port_tests_become_check_port_listening() {
         // The real form from software/repman/instance-mariadb.cfg.jinja2.in.
-        let native = command_execute(
-            "p",
-            Some(r#""/srv/slapgrid/slappart9/bin/is-local-tcp-port-opened" "2001:db8::7" "2099""#),
-        )
-        .unwrap();
+        let native = native(
+            r#""/srv/slapgrid/slappart9/bin/is-local-tcp-port-opened" "2001:db8::7" "2099""#,
+        );
         assert_eq!(native.promise, "check-port-listening");
         assert_eq!(
             native.args,
@@ -303,7 +340,7 @@ mod tests {
     }
 
     #[test]
-    fn continuations_are_joined_and_other_lines_refused() {
+    fn continuations_are_joined_and_scripts_skipped() {
         // The real form from software/mail-server-relay/instance-relay.cfg.jinja2.in.
         let (promise, args) =
             mapped("/o/bin/openssl x509 -checkend 432000 -noout \\\n    -in /p/cert.pem");
@@ -316,8 +353,20 @@ mod tests {
             join_continuations("echo 'a\\\nb' \\\"x"),
             "echo 'a\\\nb' \\\"x"
         );
-        let error = command_execute("p", Some("true\nfalse")).unwrap_err();
-        assert!(error.0.contains("spans several lines"), "{}", error.0);
+        // A script (buildout's `config-command +=` adds lines): skipped,
+        // the other parts still converted.
+        for script in ["true\nfalse", "cd /p &&\n  ./check", "echo 'a\nb'"] {
+            assert_eq!(
+                command_execute("p", Some(script)).unwrap(),
+                Chosen::Skip(
+                    "config-command is a multi-line shell script: check-command takes one line"
+                        .into()
+                ),
+                "{script}"
+            );
+        }
+        let error = command_execute("p", Some("true\0")).unwrap_err();
+        assert!(error.0.contains("NUL"), "{}", error.0);
         let error = command_execute("promise-byurl", None).unwrap_err();
         assert_eq!(
             error.0,
@@ -327,12 +376,13 @@ mod tests {
     }
 
     fn parameter_args(part: Parameter<'_>) -> Result<Vec<String>, String> {
-        parameter(&part)
-            .map(|n| {
+        match parameter(&part).map_err(|u| u.0)? {
+            Chosen::Native(n) => {
                 assert_eq!(n.promise, "check-parameter");
-                n.args
-            })
-            .map_err(|u| u.0)
+                Ok(n.args)
+            }
+            Chosen::Skip(why) => Err(format!("skipped: {why}")),
+        }
     }
 
     #[test]
@@ -383,7 +433,9 @@ mod tests {
             expected_value: Some("x"),
             ..Parameter::default()
         };
-        let native = parameter(&part).unwrap();
+        let Ok(Chosen::Native(native)) = parameter(&part) else {
+            panic!("{part:?}");
+        };
         assert_eq!(
             native.args,
             owned(&["--name", "ip", "--value", "::1", "--type", "ipv6"])
@@ -400,7 +452,9 @@ mod tests {
             expected_value: Some("a"),
             ..Parameter::default()
         };
-        let native = parameter(&part).unwrap();
+        let Ok(Chosen::Native(native)) = parameter(&part) else {
+            panic!("{part:?}");
+        };
         assert_eq!(
             native.args,
             owned(&["--name", "v", "--value", "a", "--expected", "a"])
@@ -409,7 +463,7 @@ mod tests {
     }
 
     #[test]
-    fn parameters_that_check_nothing_or_cannot_be_baked_are_refused() {
+    fn parameters_that_check_nothing_are_refused_and_multi_line_ones_skipped() {
         let nothing = Parameter {
             section: "n",
             value: Some("x"),
@@ -433,10 +487,9 @@ mod tests {
             expected_value: Some("x"),
             ..Parameter::default()
         };
-        assert!(
-            parameter_args(lines)
-                .unwrap_err()
-                .contains("spans several lines")
+        assert_eq!(
+            parameter_args(lines).unwrap_err(),
+            "skipped: value spans several lines: check-parameter takes each value as one line"
         );
         // An empty value is a value: it must then equal the expectation.
         let empty = Parameter {

@@ -90,16 +90,10 @@ pub fn convert(options: Convert, say: &mut dyn FnMut(&str)) -> Result<(), Usage>
     };
 
     let mut ready: Vec<Ready> = Vec::new();
-    let mut skipped: Vec<String> = buildout
-        .refused()
-        .iter()
-        .map(|r| {
-            format!(
-                "skipped: [{}:{}] (line {}) not read: only linux, posix, python3 and the like are evaluated here",
-                r.name, r.condition, r.line
-            )
-        })
-        .collect();
+    let mut skipped: Vec<String> = Vec::new();
+    // The unread conditional sections that a part depends on, by line: the
+    // part's own line names them.
+    let mut unread_named: HashSet<usize> = HashSet::new();
     let mut others = 0;
     let mut in_place = 0;
     let mut targets: HashMap<PathBuf, String> = HashMap::new();
@@ -120,14 +114,24 @@ pub fn convert(options: Convert, say: &mut dyn FnMut(&str)) -> Result<(), Usage>
         {
             continue;
         }
-        let classified = match convert::classify(&context, name) {
-            Err(error) if set_by_recipe(&error) => {
+        let classified = match (convert::classify(&context, name), buildout.unread(name)?) {
+            (Ok(Part::Other), _) => Ok(Part::Other),
+            // Its values may be other than those read: never guessed.
+            (_, Some(unread)) => {
+                unread_named.insert(unread.line);
+                skipped.push(format!(
+                    "skipped: [{name}] depends on [{}:{}] (line {}), whose condition cannot be evaluated here",
+                    unread.name, unread.condition, unread.line
+                ));
+                continue;
+            }
+            (Err(error), None) if set_by_recipe(&error) => {
                 skipped.push(format!("skipped: [{name}] {error}"));
                 continue;
             }
-            other => other?,
+            (other, None) => other,
         };
-        let mapped = match classified {
+        let mapped = match classified? {
             Part::Other => {
                 others += usize::from(is_part(name));
                 continue;
@@ -164,6 +168,19 @@ pub fn convert(options: Convert, say: &mut dyn FnMut(&str)) -> Result<(), Usage>
         install::check_target(&one.output).map_err(in_part)?;
         ready.push(one);
     }
+
+    skipped.extend(
+        buildout
+            .refused()
+            .iter()
+            .filter(|r| !unread_named.contains(&r.line))
+            .map(|r| {
+                format!(
+                    "skipped: [{}:{}] (line {}) not read: its condition cannot be evaluated here",
+                    r.name, r.condition, r.line
+                )
+            }),
+    );
 
     let (mut written, mut unchanged) = (0, 0);
     for one in &ready {

@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 use shared::Usage;
 
 use crate::buildout::Buildout;
-use crate::command_kinds::{self, Native};
+use crate::command_kinds::{self, Chosen};
 use crate::monitor_kinds;
 
 /// What a section is, for the converter.
@@ -641,8 +641,8 @@ fn plugin_file(part: &mut Options<'_, '_>) -> Result<Baked, Usage> {
 
 fn plugin_command(part: &mut Options<'_, '_>) -> Result<Baked, Usage> {
     let command = part.config("command")?;
-    let native = command_kinds::command_execute(part.section(), command.as_deref())?;
-    Ok(part.native(native))
+    let chosen = command_kinds::command_execute(part.section(), command.as_deref())?;
+    Ok(part.native(chosen))
 }
 
 fn parameter(part: &mut Options<'_, '_>) -> Result<Baked, Usage> {
@@ -660,11 +660,16 @@ fn parameter(part: &mut Options<'_, '_>) -> Result<Baked, Usage> {
 
 impl Options<'_, '_> {
     /// What command_kinds chose, its notes on the part's line.
-    fn native(&mut self, native: Native) -> Baked {
-        self.notes.extend(native.notes);
-        Baked::Instead {
-            promise: native.promise,
-            args: native.args,
+    fn native(&mut self, chosen: Chosen) -> Baked {
+        match chosen {
+            Chosen::Native(native) => {
+                self.notes.extend(native.notes);
+                Baked::Instead {
+                    promise: native.promise,
+                    args: native.args,
+                }
+            }
+            Chosen::Skip(why) => Baked::Skip(why),
         }
     }
 }
