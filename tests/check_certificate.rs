@@ -149,7 +149,7 @@ fn warning_days_are_an_opt_in_soft_threshold() {
     let expiry = shown_expiry(&cert);
     run(BIN, ["--cert-file", &cert, "--warning-days", "45", "--perfdata"]).expect(
         1,
-        &format!("WARNING: {cert} expires in 30 days on {expiry}, fewer than 45 days | cert_days=30;45:;15:;0"),
+        &format!("WARNING: {cert} expires in 30 days on {expiry}, expected at least 45 days | cert_days=30;45:;15:;0"),
     );
     run(BIN, ["--cert-file", &cert, "--warning-days", "30"]).expect_parts(0, "OK: ", &[]);
     run(

@@ -80,7 +80,7 @@ const SEQUENCE: u8 = 0x30;
 const VERSION: u8 = 0xA0;
 
 /// The content of the element with `tag` at the start of `input`, and what follows it.
-fn element(input: &[u8], tag: u8) -> Option<(&[u8], &[u8])> {
+pub(crate) fn element(input: &[u8], tag: u8) -> Option<(&[u8], &[u8])> {
     let (&first, rest) = input.split_first()?;
     if first != tag {
         return None;
@@ -219,7 +219,7 @@ fn tbs(der: &[u8]) -> Option<Tbs<'_>> {
 
 /// The element with `tag` at the start of `input`, tag and length included,
 /// and what follows it.
-fn whole(input: &[u8], tag: u8) -> Option<(&[u8], &[u8])> {
+pub(crate) fn whole(input: &[u8], tag: u8) -> Option<(&[u8], &[u8])> {
     let (_, rest) = element(input, tag)?;
     let used = input.len() - rest.len();
     Some((&input[..used], rest))
