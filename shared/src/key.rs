@@ -13,7 +13,7 @@
 
 use rustls::pki_types::PrivateKeyDer;
 
-use crate::x509::{element, public_key_info};
+use crate::x509::element;
 
 /// Why a private key is not shown to belong to a certificate.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -77,13 +77,12 @@ struct Spki<'a> {
 
 impl Spki<'_> {
     fn read(leaf: &[u8]) -> Option<Spki<'_>> {
-        let (info, _) = element(public_key_info(leaf)?, SEQUENCE)?;
-        let (identifier, rest) = element(info, SEQUENCE)?;
+        let (identifier, key) = crate::x509::public_key_parts(leaf)?;
         let (algorithm, parameters) = element(identifier, OID)?;
         Some(Spki {
             algorithm,
             parameters,
-            key: bits(element(rest, BIT_STRING)?.0)?,
+            key,
         })
     }
 }

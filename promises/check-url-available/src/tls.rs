@@ -395,7 +395,11 @@ impl Verify {
         server_name: &ServerName<'_>,
         now: UnixTime,
     ) -> Result<ServerCertVerified, TlsError> {
-        verify_server_name(&ParsedCertificate::try_from(end_entity)?, server_name)?;
+        if shared::x509::is_version_1(end_entity) {
+            crate::version1::verify_name(end_entity, server_name)?;
+        } else {
+            verify_server_name(&ParsedCertificate::try_from(end_entity)?, server_name)?;
+        }
         let (not_before, not_after) = shared::x509::validity(end_entity)
             .ok_or(TlsError::InvalidCertificate(CertificateError::BadEncoding))?;
         let seconds = unix(now);
@@ -509,6 +513,10 @@ impl ServerCertVerifier for Verify {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, TlsError> {
+        // Only a listed certificate, trusted as itself, can be version 1 here.
+        if shared::x509::is_version_1(cert) {
+            return crate::version1::verify_signature(message, cert, dss, &self.algorithms, false);
+        }
         verify_tls12_signature(message, cert, dss, &self.algorithms)
     }
 
@@ -518,6 +526,9 @@ impl ServerCertVerifier for Verify {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, TlsError> {
+        if shared::x509::is_version_1(cert) {
+            return crate::version1::verify_signature(message, cert, dss, &self.algorithms, true);
+        }
         verify_tls13_signature(message, cert, dss, &self.algorithms)
     }
 
