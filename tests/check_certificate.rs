@@ -149,7 +149,7 @@ fn warning_days_are_an_opt_in_soft_threshold() {
     let expiry = shown_expiry(&cert);
     run(BIN, ["--cert-file", &cert, "--warning-days", "45", "--perfdata"]).expect(
         1,
-        &format!("WARNING: {cert} expires in 30 days on {expiry}, fewer than 45 days | cert_days=30;45:;15:;0"),
+        &format!("WARNING: {cert} expires in 30 days on {expiry}, expected at least 45 days | cert_days=30;45:;15:;0"),
     );
     run(BIN, ["--cert-file", &cert, "--warning-days", "30"]).expect_parts(0, "OK: ", &[]);
     run(
@@ -412,4 +412,151 @@ fn a_version_1_certificate_and_its_key() {
         2,
         &format!("CRITICAL: --key-file {other_key} does not match the certificate in {cert}"),
     );
+}
+
+/// A key made by `openssl genpkey ARGS` into `NAME.key` and a self-signed
+/// certificate of it into `NAME.crt`, in `dir`; `None` if this openssl cannot.
+fn openssl_pair(dir: &Path, name: &str, genpkey: &[&str]) -> Option<(String, String)> {
+    let key = format!("{name}.key");
+    let cert = format!("{name}.crt");
+    let mut args = vec!["genpkey", "-out", &key];
+    args.extend(genpkey);
+    if !openssl_in(dir, &args) {
+        return None;
+    }
+    let made = openssl_in(
+        dir,
+        &[
+            "req", "-new", "-x509", "-key", &key, "-days", "30", "-subj", "/CN=k", "-out", &cert,
+        ],
+    );
+    assert!(made, "openssl req for {name}");
+    Some((s(&dir.join(cert)), s(&dir.join(key))))
+}
+
+/// Keys OpenSSL (and so the check_certificate plugin) matches, which a TLS
+/// provider would refuse to load: RSA-1024, RSA-4096 in PKCS#1, P-521, a
+/// SEC1 key saved without its public key; each matches its certificate and
+/// not another's.
+#[test]
+fn keys_of_every_kind_openssl_makes_are_matched() {
+    let dir = temp_dir("cert-key-kinds");
+    let rsa = |bits: &str| format!("rsa_keygen_bits:{bits}");
+    let (rsa1024, rsa4096) = (rsa("1024"), rsa("4096"));
+    let kinds: [(&str, Vec<&str>); 4] = [
+        ("rsa1024", vec!["-algorithm", "RSA", "-pkeyopt", &rsa1024]),
+        (
+            "rsa4096",
+            vec!["-algorithm", "RSA", "-pkeyopt", &rsa4096, "-traditional"],
+        ),
+        (
+            "p521",
+            vec!["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-521"],
+        ),
+        (
+            "p256",
+            vec!["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"],
+        ),
+    ];
+    let mut pairs = Vec::new();
+    for (name, args) in &kinds {
+        let Some(pair) = openssl_pair(&dir, name, args) else {
+            eprintln!("SKIP: openssl cannot make a {name} key here; key kinds not run");
+            return;
+        };
+        pairs.push(pair);
+    }
+    // The P-256 key again, as SEC1 without its public key: ring derives it.
+    assert!(openssl_in(
+        &dir,
+        &["ec", "-in", "p256.key", "-no_public", "-out", "nopub.key"]
+    ));
+    let nopub = std::fs::read_to_string(dir.join("nopub.key")).unwrap();
+    assert!(
+        nopub.starts_with("-----BEGIN EC PRIVATE KEY-----"),
+        "{nopub}"
+    );
+    pairs.push((pairs[3].0.clone(), s(&dir.join("nopub.key"))));
+    for (i, (cert, _)) in pairs.iter().enumerate() {
+        for (j, (_, key)) in pairs.iter().enumerate() {
+            let out = run(BIN, ["--cert-file", cert, "--key-file", key]);
+            if pairs[i].0 == pairs[j].0 {
+                out.expect_parts(
+                    0,
+                    &format!("OK: {cert} expires in "),
+                    &[&format!(", key {key} matches")],
+                );
+            } else {
+                out.expect(
+                    2,
+                    &format!("CRITICAL: --key-file {key} does not match the certificate in {cert}"),
+                );
+            }
+        }
+    }
+}
+
+/// What cannot be matched is UNKNOWN with a line that says what the key is,
+/// never taken as a match: an encrypted key (PKCS#8 and traditional), an
+/// Ed448 key, a P-521 key saved without its public key.
+#[test]
+fn keys_that_cannot_be_matched_say_what_they_are() {
+    let dir = temp_dir("cert-key-unmatchable");
+    let p521 = ["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-521"];
+    let Some((cert, key)) = openssl_pair(&dir, "p521", &p521) else {
+        eprintln!("SKIP: openssl cannot make a P-521 key here");
+        return;
+    };
+    let mut encrypted = vec![
+        "genpkey",
+        "-out",
+        "enc.key",
+        "-aes256",
+        "-pass",
+        "pass:secret",
+    ];
+    encrypted.extend(p521);
+    assert!(openssl_in(&dir, &encrypted));
+    assert!(openssl_in(
+        &dir,
+        &[
+            "ec",
+            "-in",
+            "p521.key",
+            "-aes256",
+            "-passout",
+            "pass:x",
+            "-out",
+            "legacy.key",
+        ]
+    ));
+    assert!(openssl_in(
+        &dir,
+        &["ec", "-in", "p521.key", "-no_public", "-out", "nopub.key"]
+    ));
+    for name in ["enc.key", "legacy.key"] {
+        let shown = s(&dir.join(name));
+        run(BIN, ["--cert-file", &cert, "--key-file", &shown]).expect(
+            3,
+            &format!(
+                "UNKNOWN: --key-file {shown} is an encrypted key, which cannot be used without its passphrase (none is taken here)"
+            ),
+        );
+    }
+    let nopub = s(&dir.join("nopub.key"));
+    run(BIN, ["--cert-file", &cert, "--key-file", &nopub]).expect(
+        3,
+        &format!(
+            "UNKNOWN: --key-file {nopub} is a P-521 key saved without its public key, which cannot be matched here"
+        ),
+    );
+    run(BIN, ["--cert-file", &cert, "--key-file", &key]).expect_parts(0, "OK: ", &[]);
+    if let Some((ed448, ed448_key)) = openssl_pair(&dir, "ed448", &["-algorithm", "ED448"]) {
+        run(BIN, ["--cert-file", &ed448, "--key-file", &ed448_key]).expect(
+            3,
+            &format!(
+                "UNKNOWN: --key-file {ed448_key} is an Ed448 key, which cannot be matched here"
+            ),
+        );
+    }
 }

@@ -656,9 +656,9 @@ fn nagios_commands_exit_0_1_2_3_with_performance_data() {
         assert_time(time);
         let left = cert
             .strip_prefix("cert_days=")
-            .and_then(|c| c.strip_suffix(";14:;0:"))
+            .and_then(|c| c.strip_suffix(";14:;0:;0"))
             .and_then(|d| d.parse::<u32>().ok())
-            .unwrap_or_else(|| panic!("not cert_days=N;14:;0: {out}"));
+            .unwrap_or_else(|| panic!("not cert_days=N;14:;0:;0 {out}"));
         assert!(days_left.contains(&left), "{out}");
     }
     nagios(&commands, "np_check_cert", &[&url, "two-weeks", &extra]).expect_parts(

@@ -20,6 +20,9 @@ pub mod deadline;
 pub mod file;
 pub mod format;
 pub mod host;
+#[cfg(feature = "pem")]
+pub mod key;
+pub mod lifetime;
 pub mod number;
 #[cfg(feature = "pem")]
 pub mod pem;

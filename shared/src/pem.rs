@@ -1,5 +1,6 @@
 //! PEM files named by options: certificates and private keys read with a
-//! bounded size and time, and whether a key belongs to a certificate.
+//! bounded size and time (whether a key belongs to a certificate is
+//! [`crate::key`]'s).
 //!
 //! check-url-available (`--ca-cert-file`, `--cert-file`, `--key-file`) and
 //! check-certificate read the same files the same way. Behind the `pem` feature:
@@ -8,12 +9,9 @@
 use std::ffi::OsString;
 use std::fmt;
 use std::path::Path;
-use std::sync::Arc;
 
 use rustls::pki_types::pem::{self, PemObject};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-use rustls::sign::SigningKey;
-use rustls::{CertificateError, Error as TlsError};
 
 use crate::args::{display_arg, os_arg};
 use crate::file::ReadError;
@@ -100,15 +98,46 @@ pub fn certificates(
 /// sections, such as certificates in the same file, are skipped).
 ///
 /// # Errors
-/// A line naming the option and the file: unreadable, not PEM, no key.
-pub fn private_key(file: &FileArg, stage: Stage<'_>) -> Result<PrivateKeyDer<'static>, String> {
-    let bytes = file.read(stage)?;
-    PrivateKeyDer::from_pem_slice(&bytes).map_err(|e| match e {
-        pem::Error::NoItemsFound => {
-            file.invalid("holds no PEM private key (PKCS#8, PKCS#1 or SEC1)")
+/// A line naming the option and the file: unreadable, not PEM, no key, and
+/// whether that is because the key is encrypted (we take no passphrase).
+pub fn private_key(
+    file: &FileArg,
+    stage: Stage<'_>,
+) -> Result<PrivateKeyDer<'static>, KeyFileError> {
+    let bytes = file.read(stage).map_err(KeyFileError::Unreadable)?;
+    PrivateKeyDer::from_pem_slice(&bytes).map_err(|e| {
+        let marked = |mark: &[u8]| bytes.windows(mark.len()).any(|w| w == mark);
+        if marked(b"-----BEGIN ENCRYPTED PRIVATE KEY-----") || marked(b"Proc-Type: 4,ENCRYPTED") {
+            return KeyFileError::Encrypted(file.invalid(
+                "is an encrypted key, which cannot be used without its passphrase (none is taken here)",
+            ));
         }
-        e => file.invalid(format_args!("is not valid PEM: {}", describe_pem(&e))),
+        KeyFileError::Unreadable(match e {
+            pem::Error::NoItemsFound => {
+                file.invalid("holds no PEM private key (PKCS#8, PKCS#1 or SEC1)")
+            }
+            e => file.invalid(format_args!("is not valid PEM: {}", describe_pem(&e))),
+        })
     })
+}
+
+/// Why [`private_key`] found no key, as a line naming the file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyFileError {
+    /// Missing, unreadable, not PEM, or no key in it.
+    Unreadable(String),
+    /// An encrypted key: there, but not usable without a passphrase.
+    Encrypted(String),
+}
+
+impl KeyFileError {
+    /// The line.
+    #[must_use]
+    pub fn line(self) -> String {
+        match self {
+            KeyFileError::Unreadable(line) | KeyFileError::Encrypted(line) => line,
+        }
+    }
 }
 
 /// A PEM decoding failure in a few words.
@@ -121,43 +150,4 @@ pub fn describe_pem(error: &pem::Error) -> String {
         pem::Error::Io(e) => crate::report::describe_io(e),
         _ => "unreadable".to_owned(),
     }
-}
-
-/// Why a private key cannot be used with a certificate.
-#[derive(Debug)]
-pub enum KeyMismatch {
-    /// The key is of a kind or size the ring provider cannot load, or the
-    /// certificate's public key cannot be read.
-    Unusable(TlsError),
-    /// The key's public half is not the certificate's.
-    Differs,
-}
-
-/// Loads `key` and checks that it is the private key of `leaf`: the key's
-/// public half against the certificate's subjectPublicKeyInfo, read by
-/// [`crate::x509::public_key_info`] rather than by webpki, so that version 1
-/// certificates (which webpki refuses to parse) pass. A key whose public half
-/// the provider cannot tell is taken as it is.
-///
-/// # Errors
-/// [`KeyMismatch`]: the key cannot be loaded, or is another certificate's.
-pub fn match_key(
-    leaf: &CertificateDer<'_>,
-    key: PrivateKeyDer<'static>,
-) -> Result<Arc<dyn SigningKey>, KeyMismatch> {
-    let provider = rustls::crypto::ring::default_provider();
-    let signing = provider
-        .key_provider
-        .load_private_key(key)
-        .map_err(KeyMismatch::Unusable)?;
-    let listed = crate::x509::public_key_info(leaf).ok_or(KeyMismatch::Unusable(
-        TlsError::InvalidCertificate(CertificateError::BadEncoding),
-    ))?;
-    if signing
-        .public_key()
-        .is_some_and(|public| public.as_ref() != listed)
-    {
-        return Err(KeyMismatch::Differs);
-    }
-    Ok(signing)
 }

@@ -76,11 +76,12 @@ const INTEGER: u8 = 0x02;
 const UTC_TIME: u8 = 0x17;
 const GENERALIZED_TIME: u8 = 0x18;
 const SEQUENCE: u8 = 0x30;
+const SET: u8 = 0x31;
 /// `[0] EXPLICIT Version`.
 const VERSION: u8 = 0xA0;
 
 /// The content of the element with `tag` at the start of `input`, and what follows it.
-fn element(input: &[u8], tag: u8) -> Option<(&[u8], &[u8])> {
+pub(crate) fn element(input: &[u8], tag: u8) -> Option<(&[u8], &[u8])> {
     let (&first, rest) = input.split_first()?;
     if first != tag {
         return None;
@@ -219,7 +220,7 @@ fn tbs(der: &[u8]) -> Option<Tbs<'_>> {
 
 /// The element with `tag` at the start of `input`, tag and length included,
 /// and what follows it.
-fn whole(input: &[u8], tag: u8) -> Option<(&[u8], &[u8])> {
+pub(crate) fn whole(input: &[u8], tag: u8) -> Option<(&[u8], &[u8])> {
     let (_, rest) = element(input, tag)?;
     let used = input.len() - rest.len();
     Some((&input[..used], rest))
@@ -247,6 +248,53 @@ fn extension<'a>(der: &'a [u8], oid: &[u8]) -> Option<&'a [u8]> {
 #[must_use]
 pub fn public_key_info(der: &[u8]) -> Option<&[u8]> {
     tbs(der).map(|tbs| tbs.public_key)
+}
+
+/// subjectPublicKeyInfo taken apart: the content of its AlgorithmIdentifier
+/// (the algorithm's OID and parameters, as webpki's algorithms name theirs)
+/// and the subjectPublicKey's bits.
+#[must_use]
+pub fn public_key_parts(der: &[u8]) -> Option<(&[u8], &[u8])> {
+    let (info, _) = element(public_key_info(der)?, SEQUENCE)?;
+    let (identifier, rest) = element(info, SEQUENCE)?;
+    let (bits, _) = element(rest, BIT_STRING)?;
+    match bits.split_first()? {
+        (0, key) => Some((identifier, key)),
+        _ => None,
+    }
+}
+
+/// Whether this is an X.509 version 1 certificate (no version field, no
+/// extensions): webpki refuses to parse those.
+#[must_use]
+pub fn is_version_1(der: &[u8]) -> bool {
+    element(der, SEQUENCE)
+        .and_then(|(certificate, _)| element(certificate, SEQUENCE))
+        .is_some_and(|(tbs, _)| tbs.first() == Some(&INTEGER))
+        && tbs(der).is_some()
+}
+
+/// The last commonName of the subject (the most specific one), as its bytes:
+/// the only name a version 1 certificate has.
+#[must_use]
+pub fn common_name(der: &[u8]) -> Option<&[u8]> {
+    let (mut name, _) = element(subject(der)?, SEQUENCE)?;
+    let mut found = None;
+    while !name.is_empty() {
+        let (set, rest) = element(name, SET)?;
+        name = rest;
+        let mut set = set;
+        while !set.is_empty() {
+            let (attribute, rest) = element(set, SEQUENCE)?;
+            set = rest;
+            let (id, value) = element(attribute, OID)?;
+            if id == OID_COMMON_NAME {
+                let tag = *value.first()?;
+                found = Some(element(value, tag)?.0);
+            }
+        }
+    }
+    found
 }
 
 /// Whether the certificate names itself as its issuer (self-issued, as every
@@ -312,6 +360,8 @@ const OCTET_STRING: u8 = 0x04;
 const OID: u8 = 0x06;
 /// `[3] EXPLICIT Extensions`.
 const EXTENSIONS: u8 = 0xA3;
+/// 2.5.4.3.
+const OID_COMMON_NAME: &[u8] = &[0x55, 0x04, 0x03];
 /// 2.5.29.19.
 const OID_BASIC_CONSTRAINTS: &[u8] = &[0x55, 0x1D, 0x13];
 /// 2.5.29.15.
@@ -382,6 +432,18 @@ mod tests {
         assert_eq!(may_sign_certificates(&leaf), None);
         assert_eq!(allows_server_auth(&leaf), None);
         assert!(is_self_issued(&leaf));
+        assert!(!is_version_1(&leaf));
+        let (_, bits) = public_key_parts(&leaf).unwrap();
+        assert_eq!(bits, key.der_bytes());
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, "first");
+        params
+            .distinguished_name
+            .push(rcgen::DnType::OrganizationName, "o");
+        let named = params.self_signed(&key).unwrap().der().to_vec();
+        assert_eq!(common_name(&named), Some(&b"first"[..]));
+        params.distinguished_name = rcgen::DistinguishedName::new();
         assert_eq!(issuer(&leaf), subject(&leaf));
         assert_eq!(
             public_key_info(&leaf),

@@ -139,8 +139,8 @@ fn certificate_lifetime_warns_then_fails() {
         1,
         &ok_prefix(&url, 200).replacen("OK", "WARNING", 1),
         &[
-            &format!(", but the certificate of {host} expires in 1 day (on "),
-            " UTC), expected at least 7 days",
+            &format!(", but the certificate of {host} expires in 1 day on "),
+            " UTC, expected at least 7 days",
         ],
     );
     with("1").expect_parts(
@@ -174,6 +174,24 @@ fn certificate_lifetime_warns_then_fails() {
             ", certificate expires in 99 days | time=",
             " cert_days=99;30:;0:",
         ],
+    );
+}
+
+/// `--cert-min-days` judges notBefore too: with -k (no verification), a
+/// certificate that is not valid yet is CRITICAL, its start date shown.
+#[test]
+fn a_certificate_not_valid_yet_fails_cert_min_days() {
+    let (pki, _dir) = pki("not-yet");
+    let future = pki.ca.server(&tls::LOOPBACK, Validity::From2030);
+    let server = https(V4, &future, None).expect("server");
+    let url = server.url("https", "/");
+    run(BIN, ["--url", &url, "-k", "--cert-min-days", "5"]).expect_parts(
+        2,
+        &format!("CRITICAL: {url} returned 200 in "),
+        &[&format!(
+            ", but the certificate of {} is not valid before 2030-01-01 00:00 UTC",
+            authority(&server)
+        )],
     );
 }
 

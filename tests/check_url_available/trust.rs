@@ -571,3 +571,69 @@ fn folded_response_header_lines_are_unfolded_as_curl_does() {
         &[],
     );
 }
+
+/// A self-signed X.509 version 1 server certificate (what `openssl x509 -req`
+/// makes without extensions), named `cn`, into `NAME.pem` and `NAME.key`.
+fn version_1_server(dir: &Path, name: &str, cn: &str, key: &[&str]) {
+    let (keyout, csr, out) = (
+        format!("{name}.key"),
+        format!("{name}.csr"),
+        format!("{name}.pem"),
+    );
+    let mut request = vec!["req", "-new", "-nodes", "-keyout", &keyout, "-out", &csr];
+    request.extend(key);
+    let subject = format!("/CN={cn}");
+    request.extend(["-subj", &subject]);
+    openssl(dir, &request);
+    openssl(
+        dir,
+        &[
+            "x509", "-req", "-in", &csr, "-signkey", &keyout, "-days", "30", "-out", &out,
+        ],
+    );
+    let text = openssl(dir, &["x509", "-in", &out, "-noout", "-text"]);
+    assert!(text.contains("Version: 1 (0x0)"), "{text}");
+}
+
+/// A pinned version 1 server certificate is trusted as itself, as curl
+/// trusts it: byte for byte, its commonName the name checked, its handshake
+/// signature verified (TLS 1.3 and 1.2, EC and RSA).
+#[test]
+fn a_pinned_version_1_server_certificate_is_trusted_as_curl_trusts_it() {
+    let dir = temp_dir("v1-server");
+    let ec: &[&str] = &["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"];
+    let rsa: &[&str] = &["-newkey", "rsa:2048"];
+    version_1_server(&dir, "ec", "127.0.0.1", ec);
+    version_1_server(&dir, "rsa", "127.0.0.1", rsa);
+    version_1_server(&dir, "other", "other.example", ec);
+    for (name, version) in [("ec", "-tls1_3"), ("ec", "-tls1_2"), ("rsa", "-tls1_2")] {
+        let (cert, key) = (format!("{name}.pem"), format!("{name}.key"));
+        let (_server, port) = openssl_server(&dir, &["-cert", &cert, "-key", &key, version]);
+        let url = format!("https://127.0.0.1:{port}/");
+        let pinned = dir.join(&cert).display().to_string();
+        run(BIN, ["--url", &url, "--ca-cert-file", &pinned]).expect_parts(
+            0,
+            &ok_prefix(&url, 200),
+            &[],
+        );
+        assert!(curl_accepts(&url, &pinned, None), "{name} {version}");
+        // Another version 1 certificate pinned: not this one.
+        let other = dir.join("other.pem").display().to_string();
+        run(BIN, ["--url", &url, "--ca-cert-file", &other]).expect_parts(
+            2,
+            &format!("CRITICAL: {url} TLS: certificate not trusted"),
+            &[],
+        );
+    }
+    // Pinned, but named for another host.
+    let (_server, port) = openssl_server(&dir, &["-cert", "other.pem", "-key", "other.key"]);
+    let url = format!("https://127.0.0.1:{port}/");
+    let pinned = dir.join("other.pem").display().to_string();
+    run(BIN, ["--url", &url, "--ca-cert-file", &pinned]).expect(
+        2,
+        &format!(
+            "CRITICAL: {url} TLS: certificate not valid for 127.0.0.1 (it names: other.example)"
+        ),
+    );
+    assert!(!curl_accepts(&url, &pinned, None));
+}

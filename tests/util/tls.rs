@@ -27,6 +27,8 @@ pub enum Validity {
     EndsIn(Duration),
     /// From ten days ago until yesterday.
     Expired,
+    /// From 2030-01-01 00:00 UTC for a year: not valid yet.
+    From2030,
 }
 
 /// A certificate and its private key, as PEM.
@@ -187,6 +189,10 @@ fn set_validity(params: &mut CertificateParams, validity: Validity) {
         Validity::Year => (now - day, now + 365 * day),
         Validity::EndsIn(left) => (now - day, now + left),
         Validity::Expired => (now - 10 * day, now - day),
+        Validity::From2030 => (
+            1_893_456_000 * Duration::from_secs(1),
+            1_924_992_000 * Duration::from_secs(1),
+        ),
     };
     let epoch = rcgen::date_time_ymd(1970, 1, 1);
     params.not_before = epoch + from;

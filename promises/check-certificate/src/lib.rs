@@ -6,16 +6,16 @@
 //! services load from disk: a renewal that failed shows here weeks before
 //! clients see it. The first certificate of the file is the one judged (a
 //! chain's leaf); the file may hold the key as well. The dates come from
-//! [`shared::x509`], the PEM reading and the key match from [`shared::pem`],
+//! [`shared::x509`] and are judged by [`shared::lifetime`], the PEM reading
+//! from [`shared::pem`] and the key match from [`shared::key`],
 //! as check-url-available reads its `--cert-file` and `--key-file`.
-
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use argh::FromArgs;
 use shared::args::parse_count;
-use shared::pem::{FileArg, KeyMismatch};
-use shared::status::Critical;
-use shared::x509::format_utc;
+use shared::key::{KeyMismatch, match_key};
+use shared::lifetime::{Limits, Verdict, day_count};
+use shared::pem::{FileArg, KeyFileError};
+use shared::status::{Failure, Status};
 use shared::{Deadline, Promise, Report, Usage};
 
 shared::promise_options! {
@@ -34,7 +34,10 @@ shared::promise_options! {
         2,
         "CRITICAL: expired, not valid yet, valid for fewer than --days days, a file missing or unreadable, the key does not match, or the check timed out"
     ),
-    error_code(3, "UNKNOWN: bad usage")
+    error_code(
+        3,
+        "UNKNOWN: bad usage, or a --key-file that cannot be matched here (encrypted, or of a kind such as Ed448)"
+    )
 )]
 pub struct Args {
     /// the PEM certificate file; relative paths start from the working folder (the partition, under slapgrid)
@@ -83,7 +86,7 @@ pub struct Plan {
 
 impl Promise for Args {
     type Plan = Plan;
-    type Error = Critical;
+    type Error = Error;
 
     fn plan(self) -> Result<Plan, Usage> {
         shared::args::check_path("--cert-file", &self.cert_file)?;
@@ -106,120 +109,96 @@ impl Promise for Args {
         })
     }
 
-    fn execute(plan: Plan, deadline: &Deadline, perfdata: bool) -> Result<Report, Critical> {
+    fn execute(plan: Plan, deadline: &Deadline, perfdata: bool) -> Result<Report, Error> {
         let stage = |file: &FileArg| {
             deadline.set_stage(&file.shown, "reading it (a FIFO, a hung file system?)");
         };
-        let chain = shared::pem::certificates(&plan.cert, &stage).map_err(Critical)?;
+        let chain = shared::pem::certificates(&plan.cert, &stage).map_err(Error::Critical)?;
         let shown = &plan.cert.shown;
-        let (not_before, not_after) = chain
+        let dates = chain
             .first()
             .and_then(|leaf| shared::x509::validity(leaf))
-            .ok_or_else(|| Critical(format!("{shown}: its certificate's dates cannot be read")))?;
-        let now = now();
-        if now < not_before {
-            return Err(Critical(format!(
-                "{shown} is not valid before {}",
-                format_utc(not_before)
-            )));
-        }
-        let left = not_after - now;
-        if left < 0 {
-            return Err(Critical(format!(
-                "{shown} expired on {} ({} ago)",
-                format_utc(not_after),
-                days(-left)
-            )));
-        }
-        let expires = format!(
-            "{shown} expires in {} on {}",
-            days(left),
-            format_utc(not_after)
-        );
-        if left < i64::from(plan.days) * 86_400 {
-            return Err(Critical(format!(
-                "{expires}, expected at least {}",
-                day_count(plan.days)
-            )));
+            .ok_or_else(|| {
+                Error::Critical(format!("{shown}: its certificate's dates cannot be read"))
+            })?;
+        let limits = Limits {
+            critical: Some(plan.days),
+            warning: plan.warning_days,
+        };
+        let verdict = limits.judge(dates, shared::lifetime::now());
+        let line = format!("{shown} {}", verdict.phrase());
+        let Verdict::Valid { left, short, .. } = verdict else {
+            return Err(Error::Critical(line));
+        };
+        if let Some((Status::Critical, _)) = short {
+            return Err(Error::Critical(line));
         }
         let key = match &plan.key {
             Some(key) => {
-                let private = shared::pem::private_key(key, &stage).map_err(Critical)?;
-                match shared::pem::match_key(&chain[0], private) {
-                    Ok(_) => format!(", key {} matches", key.shown),
+                let private = shared::pem::private_key(key, &stage).map_err(|e| match e {
+                    KeyFileError::Unreadable(line) => Error::Critical(line),
+                    KeyFileError::Encrypted(line) => Error::Unknown(line),
+                })?;
+                match match_key(&chain[0], &private) {
+                    Ok(()) => format!(", key {} matches", key.shown),
                     Err(KeyMismatch::Differs) => {
-                        return Err(Critical(format!(
+                        return Err(Error::Critical(format!(
                             "--key-file {} does not match the certificate in {shown}",
                             key.shown
                         )));
                     }
-                    Err(KeyMismatch::Unusable(why)) => {
-                        return Err(Critical(format!(
-                            "--key-file {} cannot be used: {}",
-                            key.shown,
-                            shared::report::sanitize(&why.to_string(), 200)
-                        )));
+                    Err(KeyMismatch::Unmatchable(what)) => {
+                        return Err(Error::Unknown(key.invalid(what)));
                     }
                 }
             }
             None => String::new(),
         };
-        let warn = plan.warning_days.filter(|w| left < i64::from(*w) * 86_400);
-        let mut report = match warn {
-            Some(w) => Report::warning(format!("{expires}, fewer than {}{key}", day_count(w))),
+        let mut report = match short {
+            Some(_) => Report::warning(format!("{line}{key}")),
             None => Report::ok(format!(
-                "{expires} (at least {} expected){key}",
+                "{line} (at least {} expected){key}",
                 day_count(plan.days)
             )),
         };
         if perfdata {
-            let warning = plan.warning_days.map_or(String::new(), |w| format!("{w}:"));
-            report = report.with_perf(
-                "cert_days",
-                &format!("{};{warning};{}:;0", left.div_euclid(86_400), plan.days),
-            );
+            report = report.with_perf("cert_days", &limits.perfdata(left));
         }
         Ok(report)
     }
 }
 
-/// Seconds since the epoch; a clock before 1970 counts as 1970.
-fn now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+/// Why the check did not pass: the certificate or the key fails it
+/// (CRITICAL), or the key cannot be judged here (UNKNOWN: encrypted, or of a
+/// kind we cannot match).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Error {
+    /// Exit 2.
+    Critical(String),
+    /// Exit 3.
+    Unknown(String),
 }
 
-/// A span of seconds in whole days, or hours under a day: `89 days`, `1 day`, `5 h`.
-fn days(seconds: i64) -> String {
-    match seconds.div_euclid(86_400) {
-        0 => format!("{} h", seconds / 3600),
-        1 => "1 day".to_owned(),
-        n => format!("{n} days"),
+impl std::fmt::Display for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Error::Critical(line) | Error::Unknown(line) => f.write_str(line),
+        }
     }
 }
 
-/// `1 day`, `15 days`.
-fn day_count(days: u32) -> String {
-    if days == 1 {
-        "1 day".to_owned()
-    } else {
-        format!("{days} days")
+impl Failure for Error {
+    fn status(&self) -> Status {
+        match self {
+            Error::Critical(_) => Status::Critical,
+            Error::Unknown(_) => Status::Unknown,
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn spans_read_in_days_or_hours() {
-        assert_eq!(days(5 * 3600 + 59), "5 h");
-        assert_eq!(days(86_400), "1 day");
-        assert_eq!(days(89 * 86_400 + 86_399), "89 days");
-        assert_eq!(day_count(1), "1 day");
-        assert_eq!(day_count(0), "0 days");
-    }
 
     /// Every usage error of the options and of plan(), with its exact line
     /// (the binary prints it after `UNKNOWN: `, exit 3).

@@ -6,9 +6,10 @@
 //! credentials never travel to another origin.
 
 use std::sync::Arc;
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::Instant;
 
 use shared::format::format_millis;
+use shared::lifetime::{Limits, Verdict};
 use shared::report::{perf_seconds, sanitize};
 use shared::{Deadline, Report};
 use ureq::Agent;
@@ -250,8 +251,12 @@ fn judge(
     let done = failure::answered(subject, status, &format_millis(took), &notes);
     let (report, left) = match plan.cert_min_days {
         Some(days) => {
-            let (report, left) = certificate(done, days, &progress.seen())?;
-            (report, Some((left, days)))
+            let limits = Limits {
+                critical: None,
+                warning: Some(days),
+            };
+            let (report, left) = certificate(done, limits, &progress.seen())?;
+            (report, Some((left, limits)))
         }
         None => (Report::ok(done), None),
     };
@@ -265,46 +270,49 @@ fn judge(
     );
     let report = report.with_perf("time", &time);
     Ok(match left {
-        Some((left, days)) => report.with_perf(
-            "cert_days",
-            &format!("{};{days}:;0:", left.div_euclid(86_400)),
-        ),
+        Some((left, limits)) => report.with_perf("cert_days", &limits.perfdata(left)),
         None => report,
     })
 }
 
-/// `--cert-min-days`: the soonest expiry among the servers that answered, and
-/// the seconds it has left. `done` says how the request went.
-fn certificate(done: String, days: u32, seen: &[Seen]) -> Result<(Report, i64), Error> {
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
-    if let Some(unreadable) = seen.iter().find(|s| s.not_after.is_none()) {
-        return Err(Error::Failed(failure::expiry_unreadable(
-            &done,
-            &unreadable.server,
-        )));
+/// `--cert-min-days`: judges the certificate of every server that answered
+/// (one not valid yet or expired fails the check), and reports the soonest
+/// expiry and the seconds it has left. `done` says how the request went.
+fn certificate(done: String, limits: Limits, seen: &[Seen]) -> Result<(Report, i64), Error> {
+    let now = shared::lifetime::now();
+    let mut soonest: Option<(&str, Verdict)> = None;
+    for server in seen {
+        let Some(dates) = server.validity else {
+            return Err(Error::Failed(failure::expiry_unreadable(
+                &done,
+                &server.server,
+            )));
+        };
+        let verdict = limits.judge(dates, now);
+        match verdict {
+            Verdict::Valid { left, .. } => {
+                if soonest
+                    .as_ref()
+                    .is_none_or(|(_, v)| matches!(v, Verdict::Valid { left: l, .. } if left < *l))
+                {
+                    soonest = Some((&server.server, verdict));
+                }
+            }
+            _ => {
+                return Err(Error::Failed(failure::certificate_judged(
+                    &done,
+                    &server.server,
+                    &verdict,
+                )));
+            }
+        }
     }
-    let Some((server, not_after)) = seen
-        .iter()
-        .filter_map(|s| Some((&s.server, s.not_after?)))
-        .min_by_key(|(_, not_after)| *not_after)
-    else {
+    let Some((server, verdict @ Verdict::Valid { left, short, .. })) = soonest else {
         return Err(Error::Failed(failure::no_certificate_seen(&done)));
     };
-    let left = not_after.saturating_sub(now);
-    let date = shared::x509::format_utc(not_after);
-    if left <= 0 {
-        return Err(Error::Failed(failure::certificate_expired(
-            &done, server, &date,
-        )));
-    }
-    let report = if left < i64::from(days) * 86_400 {
-        Report::warning(failure::certificate_expires_soon(
-            &done, server, left, &date, days,
-        ))
-    } else {
-        Report::ok(failure::certificate_lasts(&done, left))
+    let report = match short {
+        Some(_) => Report::warning(failure::certificate_judged(&done, server, &verdict)),
+        None => Report::ok(failure::certificate_lasts(&done, left)),
     };
     Ok((report, left))
 }
@@ -335,41 +343,56 @@ mod tests {
 
     #[test]
     fn certificates_warn_then_fail() {
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap()
-            .as_secs();
-        let seen = |offset: i64| {
+        let now = shared::lifetime::now();
+        let limits = |days| Limits {
+            critical: None,
+            warning: Some(days),
+        };
+        let seen = |from: i64, offset: i64| {
             vec![Seen {
                 server: "h:443".into(),
-                not_after: Some(i64::try_from(now).unwrap() + offset),
+                validity: Some((now + from, now + offset)),
             }]
         };
-        let (ok, left) =
-            certificate("u returned 200 in 1 ms".into(), 7, &seen(30 * 86_400 + 100)).unwrap();
+        let (ok, left) = certificate(
+            "u returned 200 in 1 ms".into(),
+            limits(7),
+            &seen(-10, 30 * 86_400 + 100),
+        )
+        .unwrap();
         assert_eq!(
             ok.message,
             "u returned 200 in 1 ms, certificate expires in 30 days"
         );
         assert!((30 * 86_400..=30 * 86_400 + 100).contains(&left), "{left}");
-        let (warning, _) = certificate("d".into(), 7, &seen(2 * 86_400 - 100)).unwrap();
+        let (warning, _) =
+            certificate("d".into(), limits(7), &seen(-10, 2 * 86_400 - 100)).unwrap();
         assert_eq!(warning.status, shared::Status::Warning);
         assert!(
             warning
                 .message
-                .starts_with("d, but the certificate of h:443 expires in 1 day (on "),
+                .starts_with("d, but the certificate of h:443 expires in 1 day on "),
             "{warning:?}"
         );
         assert!(
-            warning.message.ends_with("), expected at least 7 days"),
+            warning.message.ends_with(", expected at least 7 days"),
             "{warning:?}"
         );
-        let Err(Error::Failed(expired)) = certificate("d".into(), 0, &seen(-5)) else {
+        let Err(Error::Failed(expired)) = certificate("d".into(), limits(0), &seen(-10, -5)) else {
             panic!()
         };
         assert!(
             expired.starts_with("d, but the certificate of h:443 expired on "),
             "{expired}"
+        );
+        let Err(Error::Failed(early)) =
+            certificate("d".into(), limits(0), &seen(86_400, 9 * 86_400))
+        else {
+            panic!()
+        };
+        assert!(
+            early.starts_with("d, but the certificate of h:443 is not valid before "),
+            "{early}"
         );
     }
 }

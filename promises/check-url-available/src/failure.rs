@@ -262,10 +262,14 @@ pub fn no_certificate_seen(done: &str) -> String {
     format!("{done}, but no server certificate was seen")
 }
 
-/// `--cert-min-days` and an expired certificate (`date` as `format_utc`).
+/// `--cert-min-days` and a certificate that fails or falls short of it
+/// (not valid yet, expired, or expiring sooner than wanted).
 #[must_use]
-pub fn certificate_expired(done: &str, server: &str, date: &str) -> String {
-    format!("{done}, but the certificate of {server} expired on {date}")
+pub fn certificate_judged(done: &str, server: &str, verdict: &shared::lifetime::Verdict) -> String {
+    format!(
+        "{done}, but the certificate of {server} {}",
+        verdict.phrase()
+    )
 }
 
 /// The line of a request that went as expected (before any `--cert-min-days`
@@ -275,49 +279,18 @@ pub fn answered(subject: &str, status: u16, took: &str, notes: &str) -> String {
     format!("{subject} returned {status} in {took}{notes}")
 }
 
-/// `--cert-min-days` WARNING: `left` seconds, fewer than `days`.
-#[must_use]
-pub fn certificate_expires_soon(
-    done: &str,
-    server: &str,
-    left: i64,
-    date: &str,
-    days: u32,
-) -> String {
-    format!(
-        "{done}, but the certificate of {server} expires in {} (on {date}), expected at least {days} {}",
-        span(left),
-        if days == 1 { "day" } else { "days" }
-    )
-}
-
 /// `--cert-min-days` OK: `left` seconds to go.
 #[must_use]
 pub fn certificate_lasts(done: &str, left: i64) -> String {
-    format!("{done}, certificate expires in {}", span(left))
-}
-
-/// `3 days`, `1 day`, `5 h`, `12 min` (rounded down).
-fn span(seconds: i64) -> String {
-    match seconds {
-        s if s >= 2 * 86_400 => format!("{} days", s / 86_400),
-        s if s >= 86_400 => "1 day".to_owned(),
-        s if s >= 3600 => format!("{} h", s / 3600),
-        s => format!("{} min", s / 60),
-    }
+    format!(
+        "{done}, certificate expires in {}",
+        shared::lifetime::span(left)
+    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn spans_round_down() {
-        assert_eq!(span(3 * 86_400 - 1), "2 days");
-        assert_eq!(span(2 * 86_400 - 1), "1 day");
-        assert_eq!(span(86_399), "23 h");
-        assert_eq!(span(59), "0 min");
-    }
 
     #[test]
     fn proxy_refusals_name_the_status() {

@@ -36,6 +36,7 @@ mod plan;
 mod request;
 mod target;
 mod tls;
+mod version1;
 
 use shared::{Deadline, Promise, Report, Usage};
 

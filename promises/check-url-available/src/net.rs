@@ -79,8 +79,8 @@ impl Phase {
 pub struct Seen {
     /// `host:port` of the server.
     pub server: String,
-    /// `notAfter`, in seconds since the epoch; `None` if unreadable.
-    pub not_after: Option<i64>,
+    /// `notBefore` and `notAfter`, in seconds since the epoch; `None` if unreadable.
+    pub validity: Option<(i64, i64)>,
 }
 
 /// Shared between the check, the resolver and the connector.
@@ -147,11 +147,11 @@ impl Progress {
         if !self.note_certificates {
             return;
         }
-        let not_after = connection
+        let validity = connection
             .peer_certificates()
             .and_then(|chain| chain.first())
-            .and_then(|leaf| shared::x509::not_after(leaf));
-        self.state().seen.push(Seen { server, not_after });
+            .and_then(|leaf| shared::x509::validity(leaf));
+        self.state().seen.push(Seen { server, validity });
     }
 }
 

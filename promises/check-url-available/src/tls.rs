@@ -20,7 +20,8 @@ use rustls::server::ParsedCertificate;
 use rustls::sign::{CertifiedKey, SigningKey};
 use rustls::{AlertDescription, CertificateError, ClientConfig, DigitallySignedStruct};
 use rustls::{Error as TlsError, RootCertStore, SignatureScheme};
-use shared::pem::{KeyMismatch, certificates, match_key, private_key};
+use shared::key::{KeyMismatch, match_key};
+use shared::pem::{certificates, private_key};
 use shared::x509::format_utc;
 
 pub use shared::pem::{FileArg, Stage};
@@ -120,16 +121,18 @@ fn load_identity(
     stage: Stage<'_>,
 ) -> Result<ClientIdentity, String> {
     let chain = certificates(cert, stage)?;
-    let private = private_key(key, stage)?;
-    let signing = match_key(&chain[0], private).map_err(|e| match e {
+    let private = private_key(key, stage).map_err(shared::pem::KeyFileError::line)?;
+    match_key(&chain[0], &private).map_err(|e| match e {
         KeyMismatch::Differs => key.invalid(format_args!(
             "does not match the certificate in --cert-file {}",
             cert.shown
         )),
-        KeyMismatch::Unusable(e) => {
-            key.invalid(format_args!("cannot be used: {}", describe(&e, "")))
-        }
+        KeyMismatch::Unmatchable(what) => key.invalid(what),
     })?;
+    let signing = rustls::crypto::ring::default_provider()
+        .key_provider
+        .load_private_key(private)
+        .map_err(|e| key.invalid(format_args!("cannot be used: {}", describe(&e, ""))))?;
     Ok((chain, signing))
 }
 
@@ -392,7 +395,11 @@ impl Verify {
         server_name: &ServerName<'_>,
         now: UnixTime,
     ) -> Result<ServerCertVerified, TlsError> {
-        verify_server_name(&ParsedCertificate::try_from(end_entity)?, server_name)?;
+        if shared::x509::is_version_1(end_entity) {
+            crate::version1::verify_name(end_entity, server_name)?;
+        } else {
+            verify_server_name(&ParsedCertificate::try_from(end_entity)?, server_name)?;
+        }
         let (not_before, not_after) = shared::x509::validity(end_entity)
             .ok_or(TlsError::InvalidCertificate(CertificateError::BadEncoding))?;
         let seconds = unix(now);
@@ -506,6 +513,10 @@ impl ServerCertVerifier for Verify {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, TlsError> {
+        // Only a listed certificate, trusted as itself, can be version 1 here.
+        if shared::x509::is_version_1(cert) {
+            return crate::version1::verify_signature(message, cert, dss, &self.algorithms, false);
+        }
         verify_tls12_signature(message, cert, dss, &self.algorithms)
     }
 
@@ -515,6 +526,9 @@ impl ServerCertVerifier for Verify {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, TlsError> {
+        if shared::x509::is_version_1(cert) {
+            return crate::version1::verify_signature(message, cert, dss, &self.algorithms, true);
+        }
         verify_tls13_signature(message, cert, dss, &self.algorithms)
     }
 
