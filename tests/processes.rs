@@ -88,28 +88,104 @@ fn signal(child: &Child, name: &str) {
     assert!(status.success());
 }
 
+/// Sends SIG`signal_name` (number `number`) to the running check `name` and
+/// asserts that it ends the check, by that signal, within `limit`.
+#[track_caller]
+fn signal_ends(mut child: Child, name: &str, signal_name: &str, number: i32, limit: Duration) {
+    use std::os::unix::process::ExitStatusExt;
+    let sent = Instant::now();
+    signal(&child, signal_name);
+    let status = child.wait().expect("wait");
+    assert_eq!(
+        status.signal(),
+        Some(number),
+        "SIG{signal_name} did not end {name}: {status:?}"
+    );
+    assert!(
+        sent.elapsed() < limit,
+        "SIG{signal_name} took {:?} to end {name}",
+        sent.elapsed()
+    );
+}
+
 #[test]
 fn sigterm_and_sigint_end_a_hanging_check_at_once() {
-    use std::os::unix::process::ExitStatusExt;
     let (_queue, _server, cases) = hanging_cases();
     for (name, args) in &cases {
         for (signal_name, number) in [("TERM", 15), ("INT", 2)] {
-            let mut child = hanging_check(name, args);
+            let child = hanging_check(name, args);
             wait_until_connecting(&child);
-            let sent = Instant::now();
-            signal(&child, signal_name);
-            let status = child.wait().expect("wait");
-            assert_eq!(
-                status.signal(),
-                Some(number),
-                "SIG{signal_name} did not end {name}: {status:?}"
-            );
-            assert!(
-                sent.elapsed() < Duration::from_secs(2),
-                "SIG{signal_name} took {:?} to end {name}",
-                sent.elapsed()
-            );
+            signal_ends(child, name, signal_name, number, Duration::from_secs(2));
         }
+    }
+}
+
+/// A parent that ignores and blocks SIGTERM, SIGINT and SIGHUP (a Python
+/// supervisor can do either) passes both on across exec; each must still end
+/// the check at once.
+#[test]
+#[allow(unsafe_code)]
+fn ending_signals_ignored_and_blocked_by_the_parent_still_end_a_check() {
+    use std::os::unix::process::CommandExt;
+    let (_queue, _server, mut cases) = hanging_cases();
+    cases.push(("check-command", Vec::new()));
+    for (name, args) in &cases {
+        for (signal_name, number) in [("TERM", 15), ("INT", 2), ("HUP", 1)] {
+            // check-command's command is told by its own argument.
+            let sleep = format!("sleep 60.{number}");
+            let mut command = crate::util::runner::command(&bin(name));
+            if *name == "check-command" {
+                command.args(["--timeout", "30", "--command", &format!("exec {sleep}")]);
+            }
+            command
+                .args(args)
+                .stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped());
+            // SAFETY: between fork and exec, only async-signal-safe calls.
+            unsafe {
+                command.pre_exec(|| {
+                    let mut set: libc::sigset_t = std::mem::zeroed();
+                    libc::sigemptyset(&raw mut set);
+                    for signal in [libc::SIGTERM, libc::SIGINT, libc::SIGHUP] {
+                        libc::signal(signal, libc::SIG_IGN);
+                        libc::sigaddset(&raw mut set, signal);
+                    }
+                    libc::sigprocmask(libc::SIG_BLOCK, &raw const set, std::ptr::null_mut());
+                    Ok(())
+                });
+            }
+            let child = command.spawn().expect("spawn");
+            if *name == "check-command" {
+                wait_until_running(&sleep);
+            } else {
+                wait_until_connecting(&child);
+            }
+            // Unfixed, each ran on to its --timeout of 30 s.
+            signal_ends(child, name, signal_name, number, Duration::from_secs(10));
+        }
+    }
+}
+
+/// Waits (bounded) until a process runs `cmdline` (its words joined by NUL):
+/// the check that started it is then past its own start-up.
+fn wait_until_running(cmdline: &str) {
+    let started = Instant::now();
+    let wanted = format!("{}\0", cmdline.replace(' ', "\0"));
+    loop {
+        let running = std::fs::read_dir("/proc").expect("/proc").any(|entry| {
+            entry.is_ok_and(|entry| {
+                std::fs::read(entry.path().join("cmdline")).is_ok_and(|c| c == wanted.as_bytes())
+            })
+        });
+        if running {
+            return;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "{cmdline} never started"
+        );
+        std::thread::yield_now();
     }
 }
 

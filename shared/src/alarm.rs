@@ -66,6 +66,26 @@ pub fn arm(timeout: Duration) {
     }
 }
 
+/// Gives SIGTERM, SIGINT and SIGHUP back their default action (end the
+/// process) and unblocks them. A parent can ignore or block them, and both are
+/// inherited across exec: a check started that way would outlive slapgrid's or
+/// a supervisor's SIGTERM until its deadline. Called first thing by
+/// [`crate::main`], so every binary ends at once on these signals.
+pub fn default_termination() {
+    const ENDING: [libc::c_int; 3] = [libc::SIGTERM, libc::SIGINT, libc::SIGHUP];
+    // SAFETY: plain system calls on fully initialised structures that outlive
+    // the calls; SIG_DFL is a valid disposition for each of these signals.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&raw mut set);
+        for signal in ENDING {
+            libc::signal(signal, libc::SIG_DFL);
+            libc::sigaddset(&raw mut set, signal);
+        }
+        libc::pthread_sigmask(libc::SIG_UNBLOCK, &raw const set, ptr::null_mut());
+    }
+}
+
 /// Stops the timer (what was prepared stays, for the next [`arm`]).
 pub fn disarm() {
     let zero = libc::timeval {

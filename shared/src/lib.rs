@@ -183,6 +183,7 @@ pub fn usage_line<P: Promise>(argv: &[&str]) -> Option<String> {
 ///
 /// `name` and `version` are the binary's own, for `--help` and `--version`.
 pub fn main<P: Promise>(name: &str, version: &str) -> ExitCode {
+    alarm::default_termination();
     run::<P>(name, version, std::env::args_os().skip(1).collect())
 }
 

@@ -5,9 +5,10 @@
 //! What the plugin left to chance, we guarantee: stdin is `/dev/null`; stdout
 //! and stderr share one pipe that we drain into a fixed-size buffer (a chatty
 //! command neither blocks nor grows us); the line names the command without
-//! its secrets and shows its last line of output; at `--timeout` the whole
-//! process group gets SIGTERM, then SIGKILL after a short grace; and nothing
-//! the command started outlives us, however we end ([`process`]).
+//! its secrets and shows its last line of output; `--timeout` bounds the whole
+//! run: the command's process group gets SIGTERM a grace before it, then
+//! SIGKILL; and nothing the command started outlives us, however we end, not
+//! even what left its group or session ([`process`]).
 
 mod process;
 pub mod shown;
@@ -28,14 +29,16 @@ use shared::args::{check_path, display_arg, os_arg};
 use shared::format::format_seconds;
 use shared::{Deadline, Failure, Promise, Report, Status, Usage};
 
-use crate::process::Group;
+use crate::process::Guard;
 use crate::tail::Tail;
 
 shared::promise_options! {
 /// Runs a command and passes when it exits 0. Its output (stdout and stderr
 /// together) is read into a bounded buffer and its last non-empty line is
-/// shown; at --timeout its whole process group gets SIGTERM, then SIGKILL
-/// after a grace of up to 1 s, and nothing it started outlives this check.
+/// shown. --timeout bounds the whole run: 1 s before it (or a fifth of it,
+/// if shorter) the command's process group gets SIGTERM, half that grace
+/// before it SIGKILL; nothing it started outlives this check, not even what
+/// left its group or session (setsid).
 #[derive(FromArgs, Debug)]
 #[argh(
     example = "{command_name} --command 'test -S var/run/mysqld.sock'\n{command_name} --command \"$HOME/bin/check-backup --status-file var/backup.json\" --timeout 30\n{command_name} -- /srv/slapgrid/slappart3/bin/wcfs status zeo://[::1]:2100",
@@ -57,7 +60,7 @@ pub struct Args {
     #[argh(positional)]
     pub program: Vec<String>,
 }
-timeout = "seconds the command may run before its group is stopped; fractions allowed (default: 10)",
+timeout = "seconds the whole run may take, stopping the command included; fractions allowed (default: 10)",
 perfdata = "append Nagios performance data (the run time) after a | on success",
 }
 
@@ -68,12 +71,8 @@ pub const DEFAULT_SHELL: &str = "/bin/sh";
 /// a longer `--command` could never start.
 pub const MAX_ARGUMENT: usize = 128 * 1024 - 1;
 
-/// The longest grace between SIGTERM and SIGKILL at the deadline.
+/// The longest grace between SIGTERM and the deadline.
 pub const GRACE: Duration = Duration::from_secs(1);
-
-/// How long after the grace our own timer ends us if even SIGKILL does not
-/// end the command (a process stuck in the kernel).
-const BACKSTOP: Duration = Duration::from_millis(500);
 
 /// How to start the command.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -133,11 +132,11 @@ impl Failure for Error {
     }
 }
 
-/// The grace between SIGTERM and SIGKILL: [`GRACE`], or half the timeout when
-/// that is shorter.
+/// The grace the command has between SIGTERM and the deadline, taken from
+/// its `timeout`: [`GRACE`], or a fifth of the timeout when that is shorter.
 #[must_use]
 pub fn grace(timeout: Duration) -> Duration {
-    GRACE.min(timeout / 2)
+    GRACE.min(timeout / 5)
 }
 
 fn check_argument(what: &str, value: &str) -> Result<OsString, Usage> {
@@ -203,19 +202,12 @@ impl Promise for Args {
         })
     }
 
-    fn deadline(plan: &Plan, started: Deadline) -> Deadline {
-        // The command has the whole --timeout; stopping it may take the grace,
-        // and our own timer only ends us if even SIGKILL does not end it.
-        started.retime(
-            plan.timeout + grace(plan.timeout) + BACKSTOP,
-            &format!("{} (being stopped)", plan.shown),
-        )
-    }
-
-    fn execute(plan: Plan, _deadline: &Deadline, perfdata: bool) -> Result<Report, Error> {
+    fn execute(plan: Plan, deadline: &Deadline, perfdata: bool) -> Result<Report, Error> {
+        // Our own timer ends us with this line only if even SIGKILL cannot end
+        // the command in time (a process stuck in the kernel).
+        deadline.set_stage(&plan.shown, "");
         let started = Instant::now();
-        let command_end = started + plan.timeout;
-        let outcome = run(&plan, command_end).map_err(|e| {
+        let outcome = run(&plan, started + deadline.remaining()).map_err(|e| {
             let what = match &plan.run {
                 Run::Shell { shell, .. } => format!("the shell {}", shell.to_string_lossy()),
                 Run::Direct { .. } => plan.shown.clone(),
@@ -274,11 +266,11 @@ struct Outcome {
     output: Tail,
 }
 
-/// Runs the command to its end or `command_end`, then kills whatever is left
-/// of its process group.
-fn run(plan: &Plan, command_end: Instant) -> io::Result<Outcome> {
-    let wake = File::from(process::watch_children()?);
-    let group = Group::start()?;
+/// Runs the command until it ends or until `end`: its group and every
+/// orphan it left get SIGTERM at `end` less the [`grace`], SIGKILL half the
+/// grace before `end` (the rest is for killing, reaping and our line). Then whatever is left of what it started is
+/// killed and reaped.
+fn run(plan: &Plan, end: Instant) -> io::Result<Outcome> {
     let (output, writer) = process::pipe()?;
     let mut output = File::from(output);
     let mut command = match &plan.run {
@@ -298,51 +290,45 @@ fn run(plan: &Plan, command_end: Instant) -> io::Result<Outcome> {
             c
         }
     };
-    command
-        .stdin(Stdio::null())
-        .stdout(writer.try_clone()?)
-        .stderr(writer);
-    process::confine(&mut command, &group);
-    let mut child = command.spawn()?;
-    // The command holds our copies of the pipe's write end: drop them, or the
-    // pipe would never reach its end.
-    drop(command);
+    command.stdin(Stdio::null());
+    // The guard holds the pipe's write end for the command; ours is gone once
+    // it returns, so the pipe reaches its end when the command's copies do.
+    let mut guard = Guard::spawn(command, writer)?;
 
+    let grace = grace(end.saturating_duration_since(Instant::now()));
+    let terminate_at = end.checked_sub(grace).unwrap_or(end);
+    let kill_at = end.checked_sub(grace / 2).unwrap_or(end);
     let mut tail = Tail::new();
     let mut chunk = [0_u8; 4096];
     let mut output_open = true;
-    let mut stop: Option<Instant> = None;
-    let status = loop {
-        let until = stop.unwrap_or(command_end);
+    let mut timed_out = false;
+    loop {
         let now = Instant::now();
-        if now >= until {
-            if stop.is_none() {
-                group.signal(libc::SIGTERM);
-                stop = Some(now + grace(plan.timeout));
-                continue;
-            }
-            group.signal(libc::SIGKILL);
-            break child.wait()?;
+        if now >= kill_at {
+            break;
         }
-        let fds = [output_open.then(|| output.as_fd()), Some(wake.as_fd())];
-        let [readable, woken] = process::wait_readable(fds, until - now)?;
+        if now >= terminate_at && !timed_out {
+            timed_out = true;
+            guard.terminate();
+        }
+        let until = if timed_out { kill_at } else { terminate_at };
+        let fds = [output_open.then(|| output.as_fd()), Some(guard.reports())];
+        let [readable, reported] = process::wait_readable(fds, until - now)?;
         if readable {
             match read_some(&mut output, &mut chunk)? {
                 0 => output_open = false,
                 n => tail.push(&chunk[..n]),
             }
         }
-        if woken {
-            drain(&wake);
-            if let Some(status) = child.try_wait()? {
-                break status;
-            }
+        if reported && guard.status()?.is_some() {
+            break;
         }
-    };
-    // What the command started and left behind ends with it.
-    group.signal(libc::SIGKILL);
+    }
+    // What the command started and left behind ends with it (the command
+    // too, at the deadline).
+    let status = guard.finish()?;
     // What it printed before its end is in the pipe: read it without waiting
-    // (something outside the group could hold the pipe open forever).
+    // (something out of reach could hold the pipe open forever).
     while output_open {
         let [readable] = process::wait_readable([Some(output.as_fd())], Duration::ZERO)?;
         if !readable {
@@ -355,7 +341,7 @@ fn run(plan: &Plan, command_end: Instant) -> io::Result<Outcome> {
     }
     Ok(Outcome {
         status,
-        timed_out: stop.is_some(),
+        timed_out,
         output: tail,
     })
 }
@@ -368,12 +354,6 @@ fn read_some(output: &mut File, chunk: &mut [u8]) -> io::Result<usize> {
             other => return other,
         }
     }
-}
-
-/// Empties the SIGCHLD pipe (non-blocking).
-fn drain(mut wake: &File) {
-    let mut bytes = [0_u8; 64];
-    while matches!(wake.read(&mut bytes), Ok(n) if n > 0) {}
 }
 
 #[cfg(test)]
