@@ -793,7 +793,7 @@ fn convert_the_monitor_stack_then_run_its_wrappers() {
     let good = ca.server(&["localhost"], Validity::Year);
     let soon = ca.server(
         &["localhost"],
-        Validity::EndsIn(Duration::from_secs(5 * 86_400)),
+        Validity::EndsIn(Duration::from_secs(5 * 86_400 + 600)),
     );
     for (name, pem) in [
         ("good.crt", &good.cert_pem),

@@ -14,19 +14,21 @@ fn set<S: ToString>(names: impl IntoIterator<Item = S>) -> BTreeSet<String> {
     names.into_iter().map(|n| n.to_string()).collect()
 }
 
+/// Asserts that `a` and `b` hold the same names; each message names one side's extras.
+#[track_caller]
+fn same(a: &BTreeSet<String>, b: &BTreeSet<String>, only_in_a: &str, only_in_b: &str) {
+    let none = Vec::<&String>::new();
+    assert_eq!(a.difference(b).collect::<Vec<_>>(), none, "{only_in_a}");
+    assert_eq!(b.difference(a).collect::<Vec<_>>(), none, "{only_in_b}");
+}
+
 #[test]
 fn every_folder_under_promises_is_in_the_registry_and_back() {
-    let folders = set(promise_folders());
-    let registry = set(PROMISES);
-    assert_eq!(
-        folders.difference(&registry).collect::<Vec<_>>(),
-        Vec::<&String>::new(),
-        "folders under promises/ missing from recipe-generator/src/registry.rs"
-    );
-    assert_eq!(
-        registry.difference(&folders).collect::<Vec<_>>(),
-        Vec::<&String>::new(),
-        "registry entries with no folder under promises/"
+    same(
+        &set(promise_folders()),
+        &set(PROMISES),
+        "folders under promises/ missing from recipe-generator/src/registry.rs",
+        "registry entries with no folder under promises/",
     );
 }
 
@@ -125,14 +127,10 @@ fn every_file_under_tests_is_a_module_of_main_rs_and_back() {
         files.contains("util") && files.contains("registry"),
         "{files:?}"
     );
-    assert_eq!(
-        files.difference(&declared).collect::<Vec<_>>(),
-        Vec::<&String>::new(),
-        "files under tests/ without their `mod` line in tests/main.rs: they never run"
-    );
-    assert_eq!(
-        declared.difference(&files).collect::<Vec<_>>(),
-        Vec::<&String>::new(),
-        "`mod` lines in tests/main.rs with no tests/NAME.rs or tests/NAME/mod.rs"
+    same(
+        &files,
+        &declared,
+        "files under tests/ without their `mod` line in tests/main.rs: they never run",
+        "`mod` lines in tests/main.rs with no tests/NAME.rs or tests/NAME/mod.rs",
     );
 }
