@@ -250,7 +250,7 @@ fn openssl_rsa_pkcs1_and_one_file_for_both() {
     let dir = temp_dir("cert-openssl");
     let openssl = |args: &[&str]| openssl_in(&dir, args);
     if !openssl(&["genrsa", "-traditional", "-out", "key.pem", "2048"]) {
-        eprintln!("SKIP: openssl cannot make an RSA key here; PKCS#1 case not run");
+        crate::util::skip("openssl cannot make an RSA key here; PKCS#1 case not run");
         return;
     }
     assert!(openssl(&[
@@ -385,7 +385,7 @@ fn a_version_1_certificate_and_its_key() {
     request.extend(ec);
     request.extend(["-subj", "/CN=v1"]);
     if !openssl(&request) {
-        eprintln!("SKIP: openssl cannot make an EC key here; version 1 case not run");
+        crate::util::skip("openssl cannot make an EC key here; version 1 case not run");
         return;
     }
     assert!(openssl(&[
@@ -461,7 +461,9 @@ fn keys_of_every_kind_openssl_makes_are_matched() {
     let mut pairs = Vec::new();
     for (name, args) in &kinds {
         let Some(pair) = openssl_pair(&dir, name, args) else {
-            eprintln!("SKIP: openssl cannot make a {name} key here; key kinds not run");
+            crate::util::skip(format!(
+                "openssl cannot make a {name} key here; key kinds not run"
+            ));
             return;
         };
         pairs.push(pair);
@@ -504,7 +506,7 @@ fn keys_that_cannot_be_matched_say_what_they_are() {
     let dir = temp_dir("cert-key-unmatchable");
     let p521 = ["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-521"];
     let Some((cert, key)) = openssl_pair(&dir, "p521", &p521) else {
-        eprintln!("SKIP: openssl cannot make a P-521 key here");
+        crate::util::skip("openssl cannot make a P-521 key here");
         return;
     };
     let mut encrypted = vec![

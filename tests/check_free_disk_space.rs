@@ -36,9 +36,9 @@ impl Tmpfs {
             .map(|o| o.status.success())
             .unwrap_or(false);
         if !mounted {
-            eprintln!(
-                "SKIP: cannot mount a tmpfs here (not root, or no CAP_SYS_ADMIN); {test} not run"
-            );
+            crate::util::skip(format_args!(
+                "cannot mount a tmpfs here (not root, or no CAP_SYS_ADMIN); {test} not run"
+            ));
             return None;
         }
         Some(Tmpfs(dir))
@@ -95,7 +95,7 @@ fn own_filesystem_just_above_and_just_below_its_free_share() {
             &[" free of ", ", below the threshold of "],
         );
     } else {
-        eprintln!("SKIP: the filesystem is nearly empty; no ratio above its free share");
+        crate::util::skip("the filesystem is nearly empty; no ratio above its free share");
     }
     if share >= margin {
         let out = run(
@@ -122,7 +122,7 @@ fn own_filesystem_just_above_and_just_below_its_free_share() {
         );
         assert!(perf.contains(&format!(";0;{size}")), "size {size}\n{out}");
     } else {
-        eprintln!("SKIP: the filesystem is nearly full; no ratio below its free share");
+        crate::util::skip("the filesystem is nearly full; no ratio below its free share");
     }
 }
 

@@ -107,7 +107,7 @@ fn full_accept_queue_times_out_on_the_deadline() {
 #[test]
 fn full_ipv6_accept_queue_times_out_too() {
     let Some(queue) = listen::full_queue(IpAddr::V6(Ipv6Addr::LOCALHOST)) else {
-        eprintln!("SKIP: ::1 is not available here; IPv6 case not run");
+        crate::util::skip("::1 is not available here; IPv6 case not run");
         return;
     };
     let port = queue.address.port();

@@ -12,7 +12,7 @@ use crate::util::promises::meta;
 fn dist_dir() -> Option<std::path::PathBuf> {
     let dir = std::env::var_os("PROMISE_BIN_DIR").map(std::path::PathBuf::from);
     if dir.is_none() {
-        eprintln!("SKIP: PROMISE_BIN_DIR is not set; release binaries not checked");
+        crate::util::skip("PROMISE_BIN_DIR is not set; release binaries not checked");
     }
     dir
 }

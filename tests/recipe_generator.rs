@@ -311,7 +311,7 @@ fn baked_values_do_not_show_in_ps() {
             started.elapsed() < Duration::from_secs(5),
             "the check never started"
         );
-        std::thread::yield_now();
+        std::thread::sleep(Duration::from_millis(2));
     };
     child.kill().unwrap();
     child.wait().unwrap();

@@ -35,7 +35,7 @@ fn dist() -> Option<(PathBuf, PathBuf, &'static str)> {
     .and_then(|(b, arch)| Some((b.parent()?.to_owned(), arch)))
     .filter(|(d, _)| named(d, "dist"));
     if found.is_none() {
-        eprintln!("SKIP: PROMISE_BIN_DIR is not a dist/bin; the release tarball is not checked");
+        crate::util::skip("PROMISE_BIN_DIR is not a dist/bin; the release tarball is not checked");
     }
     found.map(|(dist, arch)| (dist, bin, arch))
 }
@@ -165,7 +165,7 @@ fn the_tarball_holds_the_binaries_licence_and_readme_with_fixed_metadata() {
                 "the members' mtime {mtime} is no commit's time"
             );
         }
-        _ => eprintln!("SKIP: no git history here; the mtime is not matched to a commit"),
+        _ => crate::util::skip("no git history here; the mtime is not matched to a commit"),
     }
 }
 

@@ -1286,7 +1286,7 @@ mod tests {
 
     #[test]
     fn extends_are_read_first_and_extended_by_the_file() {
-        let dir = std::env::temp_dir().join(format!("rg-extends-{}", std::process::id()));
+        let dir = crate::test_dir::TestDir::new("rg-extends");
         std::fs::create_dir_all(dir.join("stack")).unwrap();
         std::fs::write(
             dir.join("stack/monitor.cfg"),
@@ -1339,7 +1339,6 @@ mod tests {
             error.0.contains("extends https://x/y.cfg, a URL"),
             "{error}"
         );
-        std::fs::remove_dir_all(dir).unwrap();
     }
 
     #[test]

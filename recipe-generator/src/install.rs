@@ -192,9 +192,7 @@ mod tests {
 
     #[test]
     fn writes_once_then_leaves_alone_and_fixes_a_mode() {
-        let dir = std::env::temp_dir().join(format!("rg-install-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&dir);
-        fs::create_dir_all(&dir).unwrap();
+        let dir = crate::test_dir::TestDir::new("rg-install");
         let path = dir.join("w");
         assert_eq!(install(&path, b"one", 0o700), Ok(Outcome::Written));
         assert_eq!(install(&path, b"one", 0o700), Ok(Outcome::Unchanged));
@@ -217,6 +215,5 @@ mod tests {
         );
         let error = install(&dir.join("no/w"), b"x", 0o700).unwrap_err();
         assert!(error.0.ends_with("no does not exist"), "{error}");
-        fs::remove_dir_all(&dir).unwrap();
     }
 }

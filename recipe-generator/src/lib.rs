@@ -19,6 +19,8 @@ pub mod monitor_kinds;
 #[cfg(test)]
 mod proptests;
 pub mod registry;
+#[cfg(test)]
+mod test_dir;
 pub mod wrapper;
 
 use std::ffi::OsString;

@@ -498,8 +498,7 @@ mod tests {
 
     #[test]
     fn the_link_is_made_once() {
-        let dir = std::env::temp_dir().join(format!("monitor-kinds-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
+        let dir = crate::test_dir::TestDir::new("monitor-kinds");
         std::fs::create_dir_all(dir.join("var/log")).unwrap();
         let link = Symlink {
             link: dir.join("var/log/l.log"),
@@ -508,6 +507,5 @@ mod tests {
         assert!(link.make().unwrap());
         assert!(!link.make().unwrap());
         assert_eq!(std::fs::read_link(&link.link).unwrap(), link.target);
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

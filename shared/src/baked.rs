@@ -276,6 +276,7 @@ mod tests {
         assert_eq!(expand(argv.clone()).unwrap(), argv);
         let dir = std::env::temp_dir().join(format!("baked-unit-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
+        let _removed = RemovedOnDrop(dir.clone());
         let wrapper = dir.join("w");
         std::fs::write(&wrapper, b"#!/b --baked\n\n--port\n80\n").unwrap();
         let mut argv = vec![OsString::from(FLAG), wrapper.clone().into_os_string()];
@@ -303,6 +304,14 @@ mod tests {
                 .0
                 .starts_with("--baked needs")
         );
-        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// Removes a test's folder however the test ends (a failed assertion unwinds through it).
+    struct RemovedOnDrop(std::path::PathBuf);
+
+    impl Drop for RemovedOnDrop {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
     }
 }

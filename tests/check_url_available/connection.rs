@@ -57,7 +57,7 @@ fn a_server_that_never_answers_times_out_on_the_deadline() {
 fn a_connect_that_hangs_times_out_naming_the_address() {
     for ip in [V4, V6] {
         let Some(queue) = listen::full_queue(ip) else {
-            eprintln!("SKIP: cannot fill a queue on {ip}");
+            crate::util::skip(format_args!("cannot fill a queue on {ip}"));
             continue;
         };
         let host = queue.address.to_string();

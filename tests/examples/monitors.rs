@@ -61,7 +61,9 @@ impl Stage {
                 std::env::var_os("PROMISE_REQUIRE_MONITORS").is_none(),
                 "{program} is missing (make test-deps installs it)"
             );
-            eprintln!("SKIP: {program} is not installed; the example is not run in it");
+            crate::util::skip(format_args!(
+                "{program} is not installed; the example is not run in it"
+            ));
             return None;
         }
         let dir = temp_dir(engine.file_name().unwrap().to_str().unwrap());

@@ -17,7 +17,7 @@ static PORT_53: Mutex<()> = Mutex::new(());
 pub fn run_with_silent_dns(name: &str, args: &[&str]) -> Option<Outcome> {
     let _turn = PORT_53.lock().unwrap_or_else(PoisonError::into_inner);
     let Ok(_silent) = std::net::UdpSocket::bind("127.0.0.1:53") else {
-        eprintln!("SKIP: cannot bind 127.0.0.1:53 for a silent DNS server");
+        super::skip("cannot bind 127.0.0.1:53 for a silent DNS server");
         return None;
     };
     let dir = temp_dir("silent-dns");
@@ -43,7 +43,7 @@ pub fn run_with_silent_dns(name: &str, args: &[&str]) -> Option<Outcome> {
     let output = command.output().ok()?;
     let stderr = String::from_utf8(output.stderr).expect("UTF-8");
     if stderr.contains("unshare:") || stderr.contains("mount:") {
-        eprintln!("SKIP: no private mount namespace here: {stderr}");
+        super::skip(format_args!("no private mount namespace here: {stderr}"));
         return None;
     }
     let args: Vec<_> = args.iter().map(std::ffi::OsString::from).collect();

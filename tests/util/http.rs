@@ -163,7 +163,9 @@ impl Server {
         let listener = match TcpListener::bind((ip, 0)) {
             Ok(listener) => listener,
             Err(e) => {
-                eprintln!("SKIP: cannot listen on {ip} ({e}); that case is not run");
+                super::skip(format_args!(
+                    "cannot listen on {ip} ({e}); that case is not run"
+                ));
                 return None;
             }
         };

@@ -16,7 +16,9 @@ pub fn tcp6() -> Option<TcpListener> {
     match TcpListener::bind((Ipv6Addr::LOCALHOST, 0)) {
         Ok(listener) => Some(listener),
         Err(e) => {
-            eprintln!("SKIP: ::1 is not available here ({e}); IPv6 case not run");
+            super::skip(format_args!(
+                "::1 is not available here ({e}); IPv6 case not run"
+            ));
             None
         }
     }

@@ -29,11 +29,10 @@ pub struct Measured {
 
 impl Measured {
     /// Asserts that the run's peak resident memory stayed within `limit_kib`
-    /// (said on stderr and skipped where it could not be measured).
+    /// (skipped where it could not be measured: [`run_measured`] said why).
     #[track_caller]
     pub fn peak_within(&self, limit_kib: u64) -> &Outcome {
         let Some(peak_kib) = self.peak_kib else {
-            eprintln!("SKIP: peak memory not measured (no ptrace here)");
             return &self.outcome;
         };
         assert!(
@@ -87,7 +86,9 @@ where
         Ok(child) => child,
         // ptrace refused (a seccomp profile, a Yama policy): run unmeasured.
         Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
-            eprintln!("SKIP: cannot trace {name} ({e}); its peak memory is not measured");
+            super::skip(format_args!(
+                "cannot trace {name} ({e}); its peak memory is not measured"
+            ));
             return Measured {
                 outcome: super::run(name, &args),
                 peak_kib: None,

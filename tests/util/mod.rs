@@ -7,6 +7,7 @@ pub mod listen;
 pub mod memory;
 pub mod promises;
 pub mod runner;
+mod skip;
 pub mod strace;
 pub mod tls;
 
@@ -18,6 +19,7 @@ use std::sync::{Once, OnceLock};
 use std::time::{Duration, Instant};
 
 pub use promises::{PROMISES, SHIPPED};
+pub use skip::skip;
 
 /// Path of binary `name`: from `PROMISE_BIN_DIR` when set, else the debug build
 /// of this workspace (built once per test run).

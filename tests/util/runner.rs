@@ -115,16 +115,16 @@ pub fn command(program: &Path) -> Command {
     command
 }
 
-/// Whether `program` runs under the runner; if so, says on stderr that `what`
-/// is skipped, since the kernel sees the emulator, not the program.
+/// Whether `program` runs under the runner; if so, says (see [`super::skip`])
+/// that `what` is skipped, since the kernel sees the emulator, not the program.
 pub fn emulated(program: &Path, what: &str) -> bool {
     let emulated = argv(program).len() > 1;
     if emulated {
-        eprintln!(
-            "SKIP: {} runs under {:?}: {what} cannot be observed through user-mode emulation",
+        super::skip(format_args!(
+            "{} runs under {:?}: {what} cannot be observed through user-mode emulation",
             program.display(),
             runner()
-        );
+        ));
     }
     emulated
 }

@@ -27,9 +27,7 @@ pub fn syscalls(program: &Path, args: &[&OsStr], filter: &str, cwd: &Path) -> Op
         .status();
     match status {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            eprintln!(
-                "SKIP: strace is not installed; system calls not traced (make test installs it)"
-            );
+            super::skip("strace is not installed; system calls not traced (make test installs it)");
             None
         }
         Err(e) => panic!("strace: {e}"),

@@ -72,6 +72,7 @@ mod tests {
     fn a_timeout_file_holds_seconds_or_is_ignored() {
         let dir = std::env::temp_dir().join(format!("cua-timeout-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
+        let _removed = RemovedOnDrop(dir.clone());
         let path = dir.join("t");
         for (text, expected) in [
             ("2.5\n", Some(Duration::from_millis(2500))),
@@ -86,6 +87,14 @@ mod tests {
         }
         let missing = FileArg::new("--timeout-file", &dir.join("none").display().to_string());
         assert_eq!(timeout_from_file(&missing), None);
-        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// Removes a test's folder however the test ends (a failed assertion unwinds through it).
+    struct RemovedOnDrop(std::path::PathBuf);
+
+    impl Drop for RemovedOnDrop {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
     }
 }
