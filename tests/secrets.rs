@@ -250,6 +250,26 @@ fn a_password_holding_url_delimiters_or_a_stray_value_never_shows() {
     );
 }
 
+/// A password of digits then `/` reads as a port to a URL parser (as curl
+/// reads it): the URL passes as host `u`, yet its line must not show it.
+#[test]
+fn a_password_read_as_a_port_never_shows() {
+    let out = run(
+        "check-url-available",
+        [
+            "--url",
+            &format!("http://u:123/{MARK}@127.0.0.1/"),
+            "--timeout",
+            "2",
+        ],
+    );
+    let line = refused_without_the_secret(&out, 2);
+    assert!(
+        line.starts_with("CRITICAL: http://***@127.0.0.1/ "),
+        "{line}"
+    );
+}
+
 #[test]
 fn a_redirect_carrying_credentials_is_not_followed_nor_shown() {
     use crate::util::http::{Reply, Server, V4};

@@ -65,7 +65,10 @@ pub const MAX_EXPECT: usize = 4096;
 /// is the order in which errors are reported.
 pub fn plan(args: Args) -> Result<Plan, Usage> {
     let url = target::parse_url(&args.url)?;
-    let shown = shared::report::sanitize(&display_arg(&args.url), 300);
+    // Masked although a URL with credentials is refused: `http://u:123/x@h/`
+    // is host `u`, port 123 to a URL parser, and `123/x` a password to a reader.
+    let shown =
+        shared::report::sanitize(&shared::secret::mask_userinfo(&display_arg(&args.url)), 300);
     let redirects = redirects(args.no_follow, args.max_redirects)?;
     check_paths(&args)?;
     let policy = policy(args.ignore_code, args.http_code, args.check_secure);
